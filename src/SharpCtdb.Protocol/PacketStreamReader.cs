@@ -1,6 +1,6 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
-using System.Buffers;
 
 namespace SharpCtdb.Protocol;
 
