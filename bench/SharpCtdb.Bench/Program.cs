@@ -1,1 +1,190 @@
-return 0;
+using System.Diagnostics;
+using System.Globalization;
+using SharpCtdb.Bench;
+
+// Benchmarks that drive SharpCTDB and Samba's ctdbd through the same harness in one run and print
+// medians and ratios (SharpCTDB / Samba; < 1 means we are faster).
+//
+//   bench cluster [--runs N] [--slow]   launch-to-all-OK, kill/stop detection, failover, `ctdb status` latency
+//   bench tool [--runs N]               wall time of `ctdb pnn|status|-X ip`, our tool vs Debian's, same daemon
+var cmd = args.Length > 0 ? args[0] : "help";
+var runs = Opt("--runs", 3);
+return cmd switch
+{
+    "cluster" => await ClusterBench.RunAsync(runs, args.Contains("--slow")),
+    "tool" => await ToolBench.RunAsync(Opt("--runs", 50)),
+    _ => Usage(),
+};
+
+int Opt(string name, int dflt)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : dflt;
+}
+
+static int Usage()
+{
+    Console.WriteLine("usage: bench cluster [--runs N] [--slow] | bench tool [--runs N]");
+    return 2;
+}
+
+namespace SharpCtdb.Bench
+{
+    public static class Env
+    {
+        public static string RepoRoot { get; } = Find();
+        public static string ClusterSh => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "anchors", "ctdb-real", "cluster.sh"));
+        public static string OurCtdbd => Path.Combine(RepoRoot, "artifacts", "bin", "ctdbd");
+        public static string OurCtdb => Path.Combine(RepoRoot, "artifacts", "bin", "ctdb");
+        public const string SambaCtdbd = "/usr/sbin/ctdbd";
+        public const string DebianCtdb = "/usr/bin/ctdb";
+
+        private static string Find()
+        {
+            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            {
+                if (File.Exists(Path.Combine(d.FullName, "SharpCtdb.slnx")))
+                    return d.FullName;
+            }
+            return Directory.GetCurrentDirectory();
+        }
+    }
+
+    public sealed record Proc(int Code, string Out, string Err)
+    {
+        public static Proc Run(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null)
+        {
+            var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in args)
+                psi.ArgumentList.Add(a);
+            if (env is not null)
+            {
+                foreach (var (k, v) in env)
+                    psi.Environment[k] = v;
+            }
+            using var p = Process.Start(psi)!;
+            var o = p.StandardOutput.ReadToEndAsync();
+            var e = p.StandardError.ReadToEndAsync();
+            p.WaitForExit();
+            return new Proc(p.ExitCode, o.Result, e.Result);
+        }
+    }
+
+    /// <summary>One cluster.sh-managed cluster of either daemon.</summary>
+    public sealed class Cluster(string name, string ctdbd, string net, int nodes, string tunables = "") : IDisposable
+    {
+        private readonly Dictionary<string, string> _env = new()
+        {
+            ["CTDB_REAL_DIR"] = $"/tmp/sc-bench-{name}",
+            ["CTDB_REAL_NET"] = net,
+            ["CTDBD"] = ctdbd,
+            ["CTDB_REAL_TUNABLES"] = tunables,
+        };
+
+        public string Name { get; } = name;
+        public int Nodes { get; } = nodes;
+        public string Base(int pnn) => $"{_env["CTDB_REAL_DIR"]}/node.{pnn}";
+
+        public Proc Sh(params string[] a) => Proc.Run(Env.ClusterSh, a, _env);
+
+        public Proc Tool(string tool, int pnn, params string[] a) =>
+            Proc.Run(tool, a, new Dictionary<string, string> { ["CTDB_TEST_MODE"] = "yes", ["CTDB_BASE"] = Base(pnn) });
+
+        public Proc Ctdb(int pnn, params string[] a) => Tool(Env.DebianCtdb, pnn, a);
+
+        /// <summary>Launches without waiting and returns the seconds until every node sees all nodes OK and every IP is hosted.</summary>
+        public double ColdStart()
+        {
+            Sh("stop");
+            _env["CTDB_REAL_NOWAIT"] = "1";
+            var sw = Stopwatch.StartNew();
+            var r = Sh("start", Nodes.ToString(CultureInfo.InvariantCulture));
+            _env.Remove("CTDB_REAL_NOWAIT");
+            if (r.Code != 0)
+                throw new InvalidOperationException($"{Name}: start failed: {r.Out}{r.Err}");
+            WaitUntil(AllOk, 120);
+            return sw.Elapsed.TotalSeconds;
+        }
+
+        public bool AllOk()
+        {
+            for (var i = 0; i < Nodes; i++)
+            {
+                var rows = NodeRows(i);
+                if (rows is null || rows.Count != Nodes || rows.Values.Any(f => f.Skip(3).Take(8).Any(v => v != "0")))
+                    return false;
+            }
+            return IpOwners(0) is { } ips && ips.Count > 0 && ips.Values.All(p => p >= 0);
+        }
+
+        public Dictionary<int, string[]>? NodeRows(int pnn)
+        {
+            var r = Ctdb(pnn, "-X", "nodestatus", "all");
+            var rows = new Dictionary<int, string[]>();
+            foreach (var l in r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var f = l.Split('|');
+                if (f.Length > 10 && int.TryParse(f[1], out var n))
+                    rows[n] = f;
+            }
+            return rows.Count == 0 ? null : rows;
+        }
+
+        public Dictionary<string, int>? IpOwners(int pnn)
+        {
+            var r = Ctdb(pnn, "-X", "ip");
+            if (r.Code != 0)
+                return null;
+            return r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+                .Select(l => l.Split('|')).Where(f => f.Length > 3)
+                .ToDictionary(f => f[1], f => int.Parse(f[2], CultureInfo.InvariantCulture));
+        }
+
+        public int Leader(int pnn) =>
+            int.TryParse(Ctdb(pnn, "leader").Out.Trim(), out var l) ? l : -1;
+
+        public int Pid(int pnn) => int.Parse(File.ReadAllText($"{Base(pnn)}/run/ctdbd.pid").Trim(), CultureInfo.InvariantCulture);
+
+        public static double WaitUntil(Func<bool> cond, double timeoutSeconds)
+        {
+            var sw = Stopwatch.StartNew();
+            while (!cond())
+            {
+                if (sw.Elapsed.TotalSeconds > timeoutSeconds)
+                    throw new TimeoutException($"condition not met within {timeoutSeconds} s");
+                Thread.Sleep(10);
+            }
+            return sw.Elapsed.TotalSeconds;
+        }
+
+        public void Dispose() => Sh("stop");
+    }
+
+    public static class Stats
+    {
+        public static double Median(IReadOnlyList<double> xs)
+        {
+            if (xs.Count == 0)
+                return double.NaN;
+            var s = xs.OrderBy(x => x).ToArray();
+            return s.Length % 2 == 1 ? s[s.Length / 2] : (s[(s.Length / 2) - 1] + s[s.Length / 2]) / 2;
+        }
+
+        public static string Fmt(double v, string unit) => double.IsNaN(v) ? "n/a" : unit == "ms" ? $"{v:F1} ms" : $"{v:F2} s";
+
+        public static void Table(string title, IEnumerable<(string Metric, string Unit, List<double> Ours, List<double> Samba)> rows)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"## {title}");
+            Console.WriteLine("| metric | SharpCTDB median | Samba ctdbd median | ratio (ours/Samba) | runs |");
+            Console.WriteLine("|---|---|---|---|---|");
+            foreach (var (m, u, o, s) in rows)
+            {
+                var mo = Median(o);
+                var ms = Median(s);
+                var ratio = ms > 0 ? (mo / ms).ToString("F3", CultureInfo.InvariantCulture) : "n/a";
+                Console.WriteLine($"| {m} | {Fmt(mo, u)} | {Fmt(ms, u)} | {ratio} | {o.Count}/{s.Count} |");
+            }
+        }
+    }
+}

@@ -1,1 +1,3 @@
-return 0;
+using SharpCtdb.Daemon;
+
+return await DaemonMain.RunAsync(args);

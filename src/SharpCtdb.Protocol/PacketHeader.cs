@@ -53,11 +53,20 @@ public record struct PacketHeader(
 /// <summary>Builds a packet: header, body, padding to 8, length patched.</summary>
 public static class PacketBuilder
 {
-    public static byte[] Build(PacketHeader header, Action<WireWriter> body, bool pad = true)
+    public static byte[] Build(PacketHeader header, Action<WireWriter> body, bool pad = true) => Build(header, body, pad, 0);
+
+    /// <summary>
+    /// Like <see cref="Build(PacketHeader, Action{WireWriter}, bool)"/>, but when padding also zero-fills up to
+    /// <paramref name="minLength"/> first. Real ctdbd sizes a packet as max(fixed part + data, sizeof(C struct))
+    /// before rounding to 8, so e.g. an empty REPLY_CALL is 48 bytes, not 40 (seen in recorded traffic).
+    /// </summary>
+    public static byte[] Build(PacketHeader header, Action<WireWriter> body, bool pad, int minLength)
     {
         var w = new WireWriter(128);
         header.Write(w);
         body(w);
+        if (pad && w.Length < minLength)
+            w.Zero(minLength - w.Length);
         if (pad)
             w.PadTo8();
         w.PatchU32(0, (uint)w.Length);

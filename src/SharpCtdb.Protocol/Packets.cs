@@ -109,6 +109,9 @@ public sealed record ReqKeepalive(PacketHeader Header, uint Version, uint Uptime
 /// <summary>REQ_CALL (op 0). Fixed part 56 bytes.</summary>
 public sealed record ReqCall(PacketHeader Header, uint Flags, uint DbId, uint CallId, uint HopCount, byte[] Key, byte[] CallData)
 {
+    /// <summary>sizeof the C struct (with its 1-byte data[] member): the smallest packet real ctdbd sends.</summary>
+    public const int CStructSize = 60;
+
     public const uint ImmediateMigration = 0x1;
     public const uint VacuumMigration = 0x2;
     public const uint WantReadonly = 0x4;
@@ -117,7 +120,7 @@ public sealed record ReqCall(PacketHeader Header, uint Flags, uint DbId, uint Ca
     {
         w.U32(Flags).U32(DbId).U32(CallId).U32(HopCount).U32((uint)Key.Length).U32((uint)CallData.Length)
          .Bytes(Key).Bytes(CallData);
-    }, pad);
+    }, pad, CStructSize);
 
     public static ReqCall Decode(ReadOnlySpan<byte> packet)
     {
@@ -138,10 +141,13 @@ public sealed record ReqCall(PacketHeader Header, uint Flags, uint DbId, uint Ca
 /// <summary>REPLY_CALL (op 1).</summary>
 public sealed record ReplyCall(PacketHeader Header, int Status, byte[] Data)
 {
+    /// <summary>sizeof the C struct (with its 1-byte data[] member): the smallest packet real ctdbd sends.</summary>
+    public const int CStructSize = 44;
+
     public byte[] Encode(bool pad = true) => PacketBuilder.Build(Header with { Operation = Operation.ReplyCall }, w =>
     {
         w.I32(Status).U32((uint)Data.Length).Bytes(Data);
-    }, pad);
+    }, pad, CStructSize);
 
     public static ReplyCall Decode(ReadOnlySpan<byte> packet)
     {
@@ -158,11 +164,14 @@ public sealed record ReplyCall(PacketHeader Header, int Status, byte[] Data)
 /// <summary>REPLY_ERROR (op 4).</summary>
 public sealed record ReplyError(PacketHeader Header, int Status, string Message)
 {
+    /// <summary>sizeof the C struct (with its 1-byte data[] member): the smallest packet real ctdbd sends.</summary>
+    public const int CStructSize = 44;
+
     public byte[] Encode() => PacketBuilder.Build(Header with { Operation = Operation.ReplyError }, w =>
     {
         var m = System.Text.Encoding.UTF8.GetBytes(Message);
         w.I32(Status).U32((uint)m.Length).Bytes(m);
-    });
+    }, true, CStructSize);
 
     public static ReplyError Decode(ReadOnlySpan<byte> packet)
     {
@@ -179,10 +188,13 @@ public sealed record ReplyError(PacketHeader Header, int Status, string Message)
 /// <summary>REQ_DMASTER (op 2): db_id, pad, rsn, dmaster, keylen, datalen, key, data.</summary>
 public sealed record ReqDmaster(PacketHeader Header, uint DbId, ulong Rsn, uint Dmaster, byte[] Key, byte[] Data)
 {
+    /// <summary>sizeof the C struct (with its 1-byte data[] member): the smallest packet real ctdbd sends.</summary>
+    public const int CStructSize = 64;
+
     public byte[] Encode() => PacketBuilder.Build(Header with { Operation = Operation.ReqDmaster }, w =>
     {
         w.U32(DbId).U32(0).U64(Rsn).U32(Dmaster).U32((uint)Key.Length).U32((uint)Data.Length).Bytes(Key).Bytes(Data);
-    });
+    }, true, CStructSize);
 
     public static ReqDmaster Decode(ReadOnlySpan<byte> packet)
     {
@@ -203,10 +215,13 @@ public sealed record ReqDmaster(PacketHeader Header, uint DbId, ulong Rsn, uint 
 /// <summary>REPLY_DMASTER (op 3): db_id, pad, rsn, keylen, datalen, key, data.</summary>
 public sealed record ReplyDmaster(PacketHeader Header, uint DbId, ulong Rsn, byte[] Key, byte[] Data)
 {
+    /// <summary>sizeof the C struct (with its 1-byte data[] member): the smallest packet real ctdbd sends.</summary>
+    public const int CStructSize = 64;
+
     public byte[] Encode() => PacketBuilder.Build(Header with { Operation = Operation.ReplyDmaster }, w =>
     {
         w.U32(DbId).U32(0).U64(Rsn).U32((uint)Key.Length).U32((uint)Data.Length).Bytes(Key).Bytes(Data);
-    });
+    }, true, CStructSize);
 
     public static ReplyDmaster Decode(ReadOnlySpan<byte> packet)
     {

@@ -1,1 +1,6 @@
-return 0;
+namespace SharpCtdb.FakeDaemon;
+
+public static class Program
+{
+    public static Task<int> Main(string[] args) => FakeDaemonCli.RunAsync(args);
+}

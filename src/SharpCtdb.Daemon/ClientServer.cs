@@ -1,0 +1,237 @@
+using System.Net.Sockets;
+using System.Threading.Channels;
+using SharpCtdb.Config.Logging;
+using SharpCtdb.Protocol;
+
+namespace SharpCtdb.Daemon;
+
+/// <summary>
+/// One local client connection: its id, peer pid, srvid registrations and a bounded outgoing queue. Reads
+/// happen on its own task and are posted into the cluster loop; a client that sends garbage is dropped alone.
+/// </summary>
+internal sealed class ClientConnection
+{
+    /// <summary>Outgoing packets a slow client may have queued before it is considered hung and dropped.</summary>
+    public const int MaxQueuedPackets = 100_000;
+
+    private readonly Socket _socket;
+    private readonly Channel<byte[]> _out = Channel.CreateBounded<byte[]>(
+        new BoundedChannelOptions(MaxQueuedPackets) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly CancellationTokenSource _life;
+    private readonly ClientServer _server;
+
+    public ClientConnection(ClientServer server, Socket socket, uint id, CancellationToken stopping)
+    {
+        _server = server;
+        _socket = socket;
+        Id = id;
+        Pid = Native.PeerPid(socket.Handle);
+        _life = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+    }
+
+    public uint Id { get; }
+    public int Pid { get; }
+    /// <summary>Registered srvids (loop thread only).</summary>
+    public HashSet<ulong> Srvids { get; } = [];
+    public bool Closed { get; private set; }
+
+    public void Enqueue(byte[] packet)
+    {
+        if (Closed)
+            return;
+        if (!_out.Writer.TryWrite(packet))
+        {
+            _server.Log.Error($"Client {Id} (pid {Pid}) has {MaxQueuedPackets} packets queued; dropping it");
+            Close();
+        }
+    }
+
+    public void Close()
+    {
+        if (Closed)
+            return;
+        Closed = true;
+        _out.Writer.TryComplete();
+        _life.Cancel();
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        _socket.Dispose();
+    }
+
+    public Task RunAsync() => Task.WhenAll(ReadLoopAsync(), WriteLoopAsync());
+
+    private async Task ReadLoopAsync()
+    {
+        await using var stream = new NetworkStream(_socket, ownsSocket: false);
+        var reader = new PacketStreamReader(stream, _server.MaxPacketSize);
+        try
+        {
+            while (!_life.IsCancellationRequested)
+            {
+                var packet = await reader.ReadPacketAsync(_life.Token).ConfigureAwait(false);
+                if (packet is null)
+                    break;
+                _server.Post(this, packet);
+            }
+        }
+        catch (ProtocolException e)
+        {
+            _server.Log.Error($"Client {Id} (pid {Pid}) sent a bad packet ({e.Message}); dropping the client");
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        _server.Disconnected(this);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            await foreach (var p in _out.Reader.ReadAllAsync(_life.Token).ConfigureAwait(false))
+                await _socket.SendAsync(p, SocketFlags.None, _life.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+    }
+}
+
+/// <summary>The Unix-socket server for local clients (the ctdb tool, smbd, scripts).</summary>
+internal sealed class ClientServer
+{
+    private readonly Socket _listener;
+    private readonly ClusterLoop _cluster;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Dictionary<uint, ClientConnection> _clients = []; // loop thread only
+    private uint _nextId;
+    private int _count;
+
+    private ClientServer(Socket listener, ClusterLoop cluster, string path)
+    {
+        _listener = listener;
+        _cluster = cluster;
+        SocketPath = path;
+    }
+
+    public string SocketPath { get; }
+    public CtdbLog Log => _cluster.Log;
+    public int MaxPacketSize { get; init; } = Wire.MaxPacketSize;
+    /// <summary>Connected clients (any thread; used by PING and STATISTICS).</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Removes a stale socket file, binds, sets mode 0700 and listens (§1.2). Throws on failure.</summary>
+    public static ClientServer Bind(string path, ClusterLoop cluster)
+    {
+        var dir = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(dir))
+            Directory.CreateDirectory(dir);
+        File.Delete(path); // a stale socket from an earlier run; no error when absent
+        var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            s.Bind(new UnixDomainSocketEndPoint(path));
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            s.Listen(100);
+        }
+        catch
+        {
+            s.Dispose();
+            throw;
+        }
+        return new ClientServer(s, cluster, path);
+    }
+
+    public Task RunAcceptLoopAsync() => Task.Run(async () =>
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket sock;
+            try
+            {
+                sock = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                break;
+            }
+            catch (SocketException e)
+            {
+                Log.Error($"accept on the client socket failed: {e.Message}");
+                continue;
+            }
+            var id = Interlocked.Increment(ref _nextId);
+            if (id == 0)
+                id = Interlocked.Increment(ref _nextId);
+            var client = new ClientConnection(this, sock, id, _stopping.Token);
+            Interlocked.Increment(ref _count);
+            _cluster.Loop.Post(() => _clients[client.Id] = client);
+            _ = client.RunAsync();
+        }
+    });
+
+    internal void Post(ClientConnection client, byte[] packet) => _cluster.Loop.Post(() =>
+    {
+        if (client.Closed)
+            return;
+        try
+        {
+            _cluster.OnClientPacket(client, packet);
+        }
+        catch (ProtocolException e)
+        {
+            Log.Error($"Client {client.Id} (pid {client.Pid}) sent a malformed packet ({e.Message}); dropping the client");
+            client.Close();
+        }
+    });
+
+    internal void Disconnected(ClientConnection client)
+    {
+        Interlocked.Decrement(ref _count);
+        _cluster.Loop.Post(() =>
+        {
+            client.Close();
+            _clients.Remove(client.Id);
+            _cluster.OnClientDisconnected(client);
+        });
+    }
+
+    /// <summary>Delivers a message to every client that registered <paramref name="srvid"/> (or CTDB_SRVID_ALL). Loop thread.</summary>
+    public void DeliverMessage(uint srcNode, uint ownPnn, ulong srvid, byte[] data)
+    {
+        byte[]? packet = null;
+        foreach (var c in _clients.Values)
+        {
+            if (!c.Srvids.Contains(srvid) && !c.Srvids.Contains(Srvid.All))
+                continue;
+            packet ??= new ReqMessage(PacketHeader.Create(Operation.ReqMessage, ownPnn, srcNode, 0), srvid, data).Encode();
+            c.Enqueue(packet);
+        }
+    }
+
+    /// <summary>Loop thread.</summary>
+    public IEnumerable<ClientConnection> Clients => _clients.Values;
+
+    public void Stop()
+    {
+        _stopping.Cancel();
+        _listener.Dispose();
+        foreach (var c in _clients.Values.ToList())
+            c.Close();
+        try
+        {
+            File.Delete(SocketPath);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using SharpCtdb.Daemon.Transport;
+
+namespace SharpCtdb.Daemon;
+
+/// <summary>Adapts D1's <see cref="NodeTransport"/> to the loop: every transport event is posted into the loop.</summary>
+internal sealed class PeerNetwork : IPeerNetwork
+{
+    private readonly NodeTransport _transport;
+
+    public PeerNetwork(NodeTransport transport, ClusterLoop cluster)
+    {
+        _transport = transport;
+        var loop = cluster.Loop;
+        transport.PeerConnected += pnn => loop.Post(() => cluster.OnPeerConnected(pnn));
+        transport.PeerDisconnected += (pnn, reason) => loop.Post(() => cluster.OnPeerDisconnected(pnn, reason));
+        transport.PacketReceived += (pnn, packet) => loop.Post(() => cluster.OnPeerPacket(pnn, packet));
+    }
+
+    public Task StartAsync(CancellationToken ct) => _transport.StartAsync(ct);
+
+    public bool Send(uint pnn, byte[] packet) => _transport.Send(pnn, packet);
+
+    public bool IsConnected(uint pnn) => _transport.IsConnected(pnn);
+
+    public ValueTask DisposeAsync() => _transport.DisposeAsync();
+}

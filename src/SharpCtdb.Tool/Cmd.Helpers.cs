@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using SharpCtdb.Failover;
+
+namespace SharpCtdb.Tool;
+
+public static partial class Cmd
+{
+    private const string HelperDir = "/usr/libexec/ctdb";
+
+    /// <summary>Runs a helper program with the tool's environment, passing its output and exit status through.
+    /// The child (and anything it started) is killed if the tool gives up (-T).</summary>
+    public static async Task<int> RunHelperAsync(ToolContext ctx, string program, IEnumerable<string> args)
+    {
+        var inherit = ReferenceEquals(ctx.Out, Console.Out) && ReferenceEquals(ctx.Err, Console.Error);
+        var psi = new ProcessStartInfo(program)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = !inherit,
+            RedirectStandardError = !inherit,
+        };
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        psi.Environment.Clear();
+        foreach (var (k, v) in ctx.Env)
+        {
+            if (v is not null)
+                psi.Environment[k] = v;
+        }
+        Process? p;
+        try
+        {
+            p = Process.Start(psi);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            await ctx.Err.WriteLineAsync($"Failed to run {program}: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+        if (p is null)
+            return 1;
+        using (p)
+        {
+            try
+            {
+                if (!inherit)
+                {
+                    var copyOut = CopyAsync(p.StandardOutput, ctx.Out, ctx.Cancelled);
+                    var copyErr = CopyAsync(p.StandardError, ctx.Err, ctx.Cancelled);
+                    await Task.WhenAll(copyOut, copyErr).ConfigureAwait(false);
+                }
+                await p.WaitForExitAsync(ctx.Cancelled).ConfigureAwait(false);
+                return p.ExitCode;
+            }
+            catch (OperationCanceledException)
+            {
+                p.Kill(entireProcessTree: true);
+                await p.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+        }
+    }
+
+    private static async Task CopyAsync(StreamReader from, TextWriter to, CancellationToken ct)
+    {
+        var buffer = new char[4096];
+        int n;
+        while ((n = await from.ReadAsync(buffer.AsMemory(), ct).ConfigureAwait(false)) > 0)
+            await to.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+    }
+
+    private static async Task<int> NatgwLvsAsync(ToolContext ctx, string[] args, string envName, string helper)
+    {
+        var program = ctx.GetEnv(envName) is { Length: > 0 } h ? h : Path.Combine(HelperDir, helper);
+        return await RunHelperAsync(ctx, program, args).ConfigureAwait(false);
+    }
+
+    public static Task<int> NatgwAsync(ToolContext ctx, string[] args) => NatgwLvsAsync(ctx, args, "CTDB_NATGW_HELPER", "ctdb_natgw");
+
+    public static Task<int> LvsAsync(ToolContext ctx, string[] args) => NatgwLvsAsync(ctx, args, "CTDB_LVS_HELPER", "ctdb_lvs");
+
+    // SharpCtdb.Events has no EventCli yet: run the event helper like 4.17 does ($CTDB_EVENT_HELPER overrides).
+    private static string EventHelper(ToolContext ctx) => ctx.GetEnv("CTDB_EVENT_HELPER") is { Length: > 0 } h ? h : Path.Combine(HelperDir, "ctdb-event");
+
+    public static Task<int> EventAsync(ToolContext ctx, string[] args) => RunHelperAsync(ctx, EventHelper(ctx), args);
+
+    public static Task<int> ScriptStatusAsync(ToolContext ctx, string[] args) =>
+        RunHelperAsync(ctx, EventHelper(ctx), ["status", "legacy", args.Length > 0 ? args[0] : "monitor"]);
+
+    public static Task<int> IpAllocAsync(ToolContext ctx, string[] args) => Task.FromResult(IpAllocCli.Run(args, ctx.Out, ctx.Err));
+}
