@@ -6,6 +6,7 @@ namespace SharpCtdb.Config;
 public static class TunablesFile
 {
     /// <summary>
+    /// Message texts are those of 4.17's ctdbd (e.g. `Unknown tunable "Bogus"`), prefixed with FILE:LINE.
     /// Reads NAME=VALUE lines from <paramref name="path"/> into <paramref name="set"/>. Valid and obsolete entries are
     /// applied; every problem is logged at ERROR and returned. A missing file is fine.
     /// </summary>
@@ -58,16 +59,16 @@ public static class TunablesFile
             }
             if (!CNumber.TryParseWholeUInt32(line.Value, out var value))
             {
-                Problem(line.Line, $"Invalid value '{line.Value}' for tunable '{line.Name}'");
+                Problem(line.Line, $"Invalid value \"{line.Value}\" for tunable \"{line.Name}\"");
                 continue;
             }
             switch (set.Set(line.Name, value))
             {
                 case -1:
-                    Problem(line.Line, $"Unknown tunable '{line.Name}'");
+                    Problem(line.Line, $"Unknown tunable \"{line.Name}\"");
                     break;
                 case 1:
-                    Problem(line.Line, $"Obsolete tunable '{line.Name}' (value stored)");
+                    Problem(line.Line, $"Obsolete tunable \"{line.Name}\"");
                     break;
             }
         }

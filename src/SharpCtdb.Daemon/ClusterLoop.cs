@@ -141,9 +141,20 @@ internal sealed partial class ClusterLoop
     {
         if (_runState == state)
             return;
-        _log.Notice($"Set runstate to {state.ToString().ToUpperInvariant()} ({(uint)state})");
+        _log.Notice($"Set runstate to {RunStateName(state)} ({(uint)state})");
         _runState = state;
     }
+
+    internal static string RunStateName(RunState s) => s switch
+    {
+        RunState.Init => "INIT",
+        RunState.Setup => "SETUP",
+        RunState.FirstRecovery => "FIRST_RECOVERY",
+        RunState.Startup => "STARTUP",
+        RunState.Running => "RUNNING",
+        RunState.Shutdown => "SHUTDOWN",
+        _ => "UNKNOWN",
+    };
 
     private async Task<int> RunEventAsync(string name, params string[] args)
     {

@@ -27,6 +27,8 @@ public sealed class EventDaemonServer(string socketPath, EventRunner runner, Ctd
     public Task StartAsync(CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+        if (OperatingSystem.IsWindows())
+            throw new PlatformNotSupportedException("the event daemon needs Unix sockets and modes");
         if (_listener is not null)
             throw new InvalidOperationException("already started");
         var dir = Path.GetDirectoryName(SocketPath);

@@ -217,6 +217,8 @@ public sealed class ScriptDirectory(string eventsDir, string? dataEventsDir = nu
     private static ScriptChangeResult Chmod(string path, bool enable)
     {
         const UnixFileMode execBits = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        if (OperatingSystem.IsWindows())
+            return new ScriptChangeResult(Errno.EINVAL, null);
         try
         {
             var mode = File.GetUnixFileMode(path);

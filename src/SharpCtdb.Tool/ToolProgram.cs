@@ -13,7 +13,7 @@ public sealed class ToolExitException(int exitCode) : Exception($"exit {exitCode
     public int ExitCode { get; } = exitCode;
 }
 
-/// <summary>The `ctdb` tool: a drop-in for Debian's 4.17 ctdb. <see cref="RunAsync"/> is the whole program, usable
+/// <summary>The `ctdb` tool: a drop-in for Debian's 4.17 ctdb. RunAsync is the whole program, usable
 /// in-process (tests) with its own environment and output writers.</summary>
 public static class ToolProgram
 {
@@ -26,12 +26,17 @@ public static class ToolProgram
             env[(string)e.Key] = e.Value as string;
         var stdout = Console.Out;
         var stderr = Console.Error;
-        var rc = await RunAsync(args, env, stdout, stderr).ConfigureAwait(false);
+        var rc = await RunAsync(args, env, stdout, stderr, Console.In).ConfigureAwait(false);
         await stdout.FlushAsync().ConfigureAwait(false);
         return rc;
     }
 
-    public static async Task<int> RunAsync(string[] args, IReadOnlyDictionary<string, string?> env, TextWriter stdout, TextWriter stderr)
+    public static Task<int> RunAsync(string[] args, IReadOnlyDictionary<string, string?> env, TextWriter stdout, TextWriter stderr) =>
+        RunAsync(args, env, stdout, stderr, TextReader.Null);
+
+    /// <summary>The whole tool; <paramref name="stdin"/> feeds ptrans/addtickle/deltickle.</summary>
+    public static async Task<int> RunAsync(string[] args, IReadOnlyDictionary<string, string?> env, TextWriter stdout, TextWriter stderr,
+        TextReader stdin)
     {
         var options = ToolOptions.Parse(args, env, out var error);
         if (error is not null)
@@ -77,7 +82,7 @@ public static class ToolProgram
         }
 
         using var alarm = new CancellationTokenSource();
-        var ctx = new ToolContext(options, env, stdout, stderr, alarm.Token);
+        var ctx = new ToolContext(options, env, stdout, stderr, alarm.Token) { In = stdin };
         var maxRuntime = options.MaxRuntime > 0 ? TimeSpan.FromSeconds(options.MaxRuntime) : Timeout.InfiniteTimeSpan;
         var work = RunCommandAsync(ctx, command, cmdArgs);
         try
@@ -139,6 +144,7 @@ public sealed partial class ToolContext(ToolOptions options, IReadOnlyDictionary
     public IReadOnlyDictionary<string, string?> Env { get; } = env;
     public TextWriter Out { get; } = stdout;
     public TextWriter Err { get; } = stderr;
+    public TextReader In { get; init; } = TextReader.Null;
     public CancellationToken Cancelled { get; } = cancelled;
 
     public CtdbClient Client => _client ?? throw new InvalidOperationException("not connected");

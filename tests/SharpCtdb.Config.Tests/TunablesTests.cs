@@ -12,7 +12,7 @@ public class TunablesTests
         Assert.Equal(62, TunableSet.Definitions.Select(d => d.Name.ToLowerInvariant()).Distinct().Count());
         Assert.Equal(new TunableDefinition("MaxRedirectCount", 3, true), TunableSet.Definitions[0]);
         Assert.Equal(new TunableDefinition("AllowMixedVersions", 0, false), TunableSet.Definitions[^1]);
-        Assert.Equal(14, TunableSet.Definitions.Count(d => d.Obsolete));
+        Assert.Equal(13, TunableSet.Definitions.Count(d => d.Obsolete));
         var t = new TunableSet();
         Assert.Equal(100001u, t["DatabaseHashSize"]);
         Assert.Equal(10485760u, t["PullDBPreallocation"]);
@@ -24,7 +24,7 @@ public class TunablesTests
     public void ListNamesIsNonObsoleteInTableOrder()
     {
         var names = new TunableSet().ListNames();
-        Assert.Equal(48, names.Count);
+        Assert.Equal(49, names.Count);
         Assert.Equal("SeqnumInterval", names[0]);
         Assert.Equal("AllowMixedVersions", names[^1]);
         Assert.DoesNotContain("MaxRedirectCount", names);
@@ -181,7 +181,9 @@ public class TunablesTests
         Assert.Equal(0u, t["VerifyRecoveryLock"]);
         Assert.Equal(12u, t.TakeoverTimeout);
         Assert.Equal([4, 5, 6, 7, 8, 9], problems.Select(p => p.Line));
-        Assert.Contains("Unknown tunable 'NoSuchTunable'", problems[4].Message);
+        Assert.Equal("Unknown tunable \"NoSuchTunable\"", problems[4].Message);
+        Assert.Equal("Obsolete tunable \"VerifyRecoveryLock\"", problems[5].Message);
+        Assert.Equal("Invalid value \"1x\" for tunable \"EnableBans\"", problems[3].Message);
         Assert.Contains("Obsolete", problems[5].Message);
         Assert.Equal(6, sink.Lines.Count);
         Assert.All(sink.Lines, l => Assert.Equal(DebugLevel.Error, l.Level));

@@ -35,7 +35,7 @@ public class Lcp2EquivalenceTests
     [Fact]
     public void UnsignedWrapAroundMatchesReference()
     {
-        // 800 addresses in one /24 on one node: the pair sum exceeds 2^32 and wraps, as it does in CTDB.
+        // 800 addresses in one /22 on one node: the pair sum exceeds 2^32 and wraps, as it does in CTDB.
         var ips = Enumerable.Range(0, 800).Select(i => IPAddress.Parse($"10.1.{i / 250}.{(i % 250) + 1}")).ToList();
         var views = new[]
         {

@@ -12,6 +12,13 @@ internal static class ReferenceLcp2
     {
         var a = ips.Count;
         var pnn = ips.Select(i => i.Pnn).ToArray();
+        // Distances are pure functions of the addresses; tabulating them keeps this reference bearable.
+        var d2 = new uint[a, a];
+        for (var u = 0; u < a; u++)
+        {
+            for (var v = 0; v < a; v++)
+                d2[u, v] = IpKey.Distance2(ips[u].Key, ips[v].Key);
+        }
         bool CanHost(int node, int t) => ips[t].IsAvailableOn((uint)node);
         bool CanTake(int node, int t) => !noTakeover && CanHost(node, t);
         uint Dsum(int t, int node)
@@ -20,7 +27,7 @@ internal static class ReferenceLcp2
             for (var u = 0; u < a; u++)
             {
                 if (u != t && pnn[u] == (uint)node)
-                    sum += IpKey.Distance2(ips[t].Key, ips[u].Key);
+                    sum += d2[t, u];
             }
             return sum;
         }
@@ -32,7 +39,7 @@ internal static class ReferenceLcp2
                 for (var v = u + 1; v < a; v++)
                 {
                     if (pnn[u] == (uint)node && pnn[v] == (uint)node)
-                        sum += IpKey.Distance2(ips[u].Key, ips[v].Key);
+                        sum += d2[u, v];
                 }
             }
             return sum;

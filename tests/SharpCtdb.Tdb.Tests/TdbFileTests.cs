@@ -321,13 +321,12 @@ public class TdbFileTests
                 tdb.Store(Tools.Ascii($"k{i}"), Enumerable.Repeat((byte)0x5a, 100).ToArray());
         }
 
-        // Scribble over the record area (the header stays valid so the open itself succeeds).
-        using (var fs = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
-        {
-            fs.Seek(168 + 131 * 4 + 64, SeekOrigin.Begin);
-            var junk = Enumerable.Repeat((byte)0xee, 2000).ToArray();
-            fs.Write(junk);
-        }
+        // Scribble over the records (found by their contents); the file header stays valid so the open succeeds.
+        var bytes = File.ReadAllBytes(path);
+        var firstValue = bytes.AsSpan().IndexOf(Enumerable.Repeat((byte)0x5a, 100).ToArray());
+        Assert.True(firstValue > 200);
+        bytes.AsSpan(firstValue - 40, 1000).Fill(0xee);
+        File.WriteAllBytes(path, bytes);
         using var corrupt = TdbFile.Open(path, 0, TdbFlags.Default, OpenFlags.ReadWrite);
         var e = Assert.Throws<TdbException>(corrupt.CheckIntegrity);
         Assert.Contains("tdb_check", e.Message);

@@ -172,6 +172,7 @@ public sealed class NodeTransport : IAsyncDisposable
                 wanted[node.Pnn] = Normalize(node.Address);
         }
 
+        List<Peer> removed = [];
         lock (_lock)
         {
             if (_disposed)
@@ -183,7 +184,7 @@ public sealed class NodeTransport : IAsyncDisposable
                 _log.Notice($"Removing {peer} from the node transport (reloadnodes)");
                 TearDownLocked(peer, "node removed");
                 peer.Removed = true;
-                peer.Life.Cancel();
+                removed.Add(peer);
                 _peers.Remove(peer.Pnn);
             }
             foreach (var (pnn, addr) in wanted)
@@ -197,6 +198,9 @@ public sealed class NodeTransport : IAsyncDisposable
                     StartConnectLoop(peer);
             }
         }
+        // Outside the lock: cancellation may run the connect loop's continuation inline.
+        foreach (var peer in removed)
+            peer.Life.Cancel();
     }
 
     /// <summary>Closes every socket at once (peers see EOF) and stops all loops. No events are raised afterwards.</summary>

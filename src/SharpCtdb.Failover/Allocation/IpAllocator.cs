@@ -155,6 +155,9 @@ internal sealed class AllocState
 
     public bool CanTake(int node, int entry) => !NoIpTakeover && CanHost(node, entry);
 
+    /// <summary>can_host for every node for one entry (index = PNN).</summary>
+    public ReadOnlySpan<bool> CanHostRow(int entry) => new(_canHost, entry * NodeCount, NodeCount);
+
     public void SetPnn(int entry, uint pnn)
     {
         var old = Pnns[entry];

@@ -70,6 +70,9 @@ internal static class Lcp2
         Failback(s, table, imbalance, candidate);
     }
 
+    // Largest entry count for which one entry's distance sum cannot wrap (127² per other entry < 2^14).
+    private const int NoWrapEntryLimit = 1 << 18;
+
     private static void AllocateUnassigned(AllocState s, Table table, uint[] imbalance)
     {
         var n = s.NodeCount;
@@ -79,51 +82,96 @@ internal static class Lcp2
             if (s.Pnns[i] == Pnn.Unknown)
                 unassigned.Add(i);
         }
+        if (unassigned.Count == 0 || s.NoIpTakeover || n == 0)
+        {
+            ReportUncovered(s, unassigned);
+            return;
+        }
+
+        // Per entry, its cheapest node and cost. Assigning entry u to node m only raises dsum(t, m) (the
+        // sums cannot wrap below NoWrapEntryLimit), so only entries whose cheapest node was m need a rescan.
+        var cached = s.Count < NoWrapEntryLimit;
+        var bestNode = new int[s.Count];
+        var bestSum = new uint[s.Count];
+        foreach (var t in unassigned)
+            (bestNode[t], bestSum[t]) = CheapestNode(s, table, t);
 
         while (unassigned.Count > 0)
         {
             // Cheapest (entry, node) pair; the first one wins ties (earlier entry, then lower PNN).
-            int bestSlot = -1, bestNode = -1;
-            uint bestSum = 0;
+            var slot = -1;
             for (var k = 0; k < unassigned.Count; k++)
             {
                 var t = unassigned[k];
-                var row = t * n;
-                for (var node = 0; node < n; node++)
-                {
-                    if (!s.CanTake(node, t))
-                        continue;
-                    var sum = table.Dsum[row + node];
-                    if (bestNode < 0 || sum < bestSum)
-                    {
-                        bestSlot = k;
-                        bestNode = node;
-                        bestSum = sum;
-                    }
-                }
+                if (!cached)
+                    (bestNode[t], bestSum[t]) = CheapestNode(s, table, t);
+                if (bestNode[t] >= 0 && (slot < 0 || bestSum[t] < bestSum[unassigned[slot]]))
+                    slot = k;
             }
-            if (bestNode < 0)
+            if (slot < 0)
                 break;
 
-            var entry = unassigned[bestSlot];
-            unassigned.RemoveAt(bestSlot);
-            imbalance[bestNode] += bestSum;
-            table.Move(entry, Pnn.Unknown, (uint)bestNode);
+            var entry = unassigned[slot];
+            var node = bestNode[entry];
+            var sum = bestSum[entry];
+            unassigned.RemoveAt(slot);
+            imbalance[node] += sum;
+            table.Move(entry, Pnn.Unknown, (uint)node);
             if (s.Explaining)
-                s.Emit(AllocEventKind.Assigned, entry, Pnn.Unknown, (uint)bestNode, bestSum,
-                    string.Create(CultureInfo.InvariantCulture, $" {s.AddressOf(entry)} -> {bestNode} [+{bestSum}]"));
-        }
+                s.Emit(AllocEventKind.Assigned, entry, Pnn.Unknown, (uint)node, sum,
+                    string.Create(CultureInfo.InvariantCulture, $" {s.AddressOf(entry)} -> {node} [+{sum}]"));
 
-        if (s.Explaining)
-        {
-            foreach (var t in unassigned)
-                s.Emit(AllocEventKind.NotCovered, t, Pnn.Unknown, Pnn.Unknown, 0, $"Failed to find node to cover ip {s.AddressOf(t)}");
+            if (cached)
+            {
+                foreach (var t in unassigned)
+                {
+                    if (bestNode[t] == node)
+                        (bestNode[t], bestSum[t]) = CheapestNode(s, table, t);
+                }
+            }
         }
+        ReportUncovered(s, unassigned);
+    }
+
+    private static (int Node, uint Sum) CheapestNode(AllocState s, Table table, int t)
+    {
+        var n = s.NodeCount;
+        var canHost = s.CanHostRow(t);
+        var row = table.Dsum.AsSpan(t * n, n);
+        var best = -1;
+        uint bestSum = 0;
+        for (var node = 0; node < n; node++)
+        {
+            if (canHost[node] && (best < 0 || row[node] < bestSum))
+            {
+                best = node;
+                bestSum = row[node];
+            }
+        }
+        return (best, bestSum);
+    }
+
+    private static void ReportUncovered(AllocState s, List<int> unassigned)
+    {
+        if (!s.Explaining)
+            return;
+        foreach (var t in unassigned)
+            s.Emit(AllocEventKind.NotCovered, t, Pnn.Unknown, Pnn.Unknown, 0, $"Failed to find node to cover ip {s.AddressOf(t)}");
     }
 
     private static void Failback(AllocState s, Table table, uint[] imbalance, bool[] candidate)
     {
         var n = s.NodeCount;
+        if (s.NoIpTakeover)
+            return;
+        var targets = new List<int>();
+        for (var i = 0; i < n; i++)
+        {
+            if (candidate[i])
+                targets.Add(i);
+        }
+        var dsts = targets.ToArray();
+
         var order = new int[n];
         while (true)
         {
@@ -141,7 +189,7 @@ internal static class Lcp2
             {
                 if (imbalance[src] == 0)
                     break;
-                if (TryMoveOneAway(s, table, imbalance, candidate, src))
+                if (TryMoveOneAway(s, table, imbalance, dsts, src))
                 {
                     moved = true;
                     break;
@@ -152,25 +200,29 @@ internal static class Lcp2
         }
     }
 
-    private static bool TryMoveOneAway(AllocState s, Table table, uint[] imbalance, bool[] candidate, int src)
+    private static bool TryMoveOneAway(AllocState s, Table table, uint[] imbalance, int[] dsts, int src)
     {
         var n = s.NodeCount;
+        var pnns = s.Pnns;
+        var dsum = table.Dsum;
+        var srcImbalance = imbalance[src];
         int bestEntry = -1, bestDst = -1;
         uint bestSrcImbl = 0, bestDstImbl = 0, bestSrcDsum = 0, bestDstDsum = 0;
-        for (var t = 0; t < s.Count; t++)
+        for (var t = 0; t < pnns.Length; t++)
         {
-            if (s.Pnns[t] != (uint)src)
+            if (pnns[t] != (uint)src)
                 continue;
             var row = t * n;
-            var srcDsum = table.Dsum[row + src];
-            var srcImbl = imbalance[src] - srcDsum;
-            for (var dst = 0; dst < n; dst++)
+            var canHost = s.CanHostRow(t);
+            var srcDsum = dsum[row + src];
+            var srcImbl = srcImbalance - srcDsum;
+            foreach (var dst in dsts)
             {
-                if (!candidate[dst] || !s.CanTake(dst, t))
+                if (!canHost[dst])
                     continue;
-                var dstDsum = table.Dsum[row + dst];
+                var dstDsum = dsum[row + dst];
                 var dstImbl = imbalance[dst] + dstDsum;
-                if (dstImbl < imbalance[src] && dstDsum < srcDsum
+                if (dstImbl < srcImbalance && dstDsum < srcDsum
                     && (bestDst < 0 || srcImbl + dstImbl < bestSrcImbl + bestDstImbl))
                 {
                     bestEntry = t;

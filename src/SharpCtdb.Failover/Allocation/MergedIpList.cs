@@ -40,37 +40,42 @@ public static class MergedIpList
             }
         }
 
+        var keys = new List<IpKey>(merged.Keys);
+        keys.Sort((a, b) => b.CompareTo(a));
+        var indexOf = new Dictionary<IpKey, int>(keys.Count);
+        for (var i = 0; i < keys.Count; i++)
+            indexOf[keys[i]] = i;
+
         // Availability is matched by family and address bytes (ports and scope ids don't matter).
-        var available = new HashSet<(System.Net.Sockets.AddressFamily, IpKey)>[nodeCount];
-        var known = new HashSet<(System.Net.Sockets.AddressFamily, IpKey)>[nodeCount];
+        var availableOn = new bool[keys.Count][];
+        var knownOn = new bool[keys.Count][];
+        for (var i = 0; i < keys.Count; i++)
+        {
+            availableOn[i] = new bool[nodeCount];
+            knownOn[i] = new bool[nodeCount];
+        }
         for (var node = 0; node < nodeCount; node++)
         {
-            available[node] = [];
-            known[node] = [];
             var view = byPnn[node];
             if (view is null)
                 continue;
             foreach (var a in view.Available)
-                available[node].Add((a.AddressFamily, IpKey.Of(a)));
+            {
+                if (indexOf.TryGetValue(IpKey.Of(a), out var i) && merged[keys[i]].Address.AddressFamily == a.AddressFamily)
+                    availableOn[i][node] = true;
+            }
             foreach (var k in view.Known)
-                known[node].Add((k.Address.AddressFamily, IpKey.Of(k.Address)));
+            {
+                if (indexOf.TryGetValue(IpKey.Of(k.Address), out var i) && merged[keys[i]].Address.AddressFamily == k.Address.AddressFamily)
+                    knownOn[i][node] = true;
+            }
         }
 
-        var keys = new List<IpKey>(merged.Keys);
-        keys.Sort((a, b) => b.CompareTo(a));
         var result = new AllocIp[keys.Count];
-        var availableOn = new bool[nodeCount];
-        var knownOn = new bool[nodeCount];
         for (var i = 0; i < keys.Count; i++)
         {
             var (address, pnn) = merged[keys[i]];
-            var id = (address.AddressFamily, keys[i]);
-            for (var node = 0; node < nodeCount; node++)
-            {
-                availableOn[node] = available[node].Contains(id);
-                knownOn[node] = known[node].Contains(id);
-            }
-            result[i] = new AllocIp(address, pnn, availableOn, knownOn);
+            result[i] = new AllocIp(address, pnn, availableOn[i], knownOn[i]);
         }
         return result;
     }

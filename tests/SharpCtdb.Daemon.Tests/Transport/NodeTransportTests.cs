@@ -455,4 +455,58 @@ public sealed class NodeTransportTests
         Assert.InRange(attempts, 1, 6);
         Assert.Empty(c.Events[0].Connected);
     }
+
+    [Fact]
+    public async Task KeepaliveTicks_CountSilentIntervals_IgnoreForwardedCalls_AndReadTheLimitEachTick()
+    {
+        await using var c = new TransportCluster("127.0.92.60", "127.0.92.61");
+        c.KeepaliveInterval = 3600; // the timer never fires: the test drives the ticks
+        c.KeepaliveLimit = 3;
+        await using var raw = new RawPeer("127.0.92.61");
+        await c.StartAsync(0);
+        using var toUs = await raw.ConnectAsync(c.Nodes[0].Address);
+        await Wait.UntilAsync(() => c[0].IsConnected(1), "connected");
+        int KeepalivesAtPeer() => raw.Received.Count(p => (Operation)BinaryPrimitives.ReadUInt32LittleEndian(p.AsSpan(16)) == Operation.ReqKeepalive);
+        var ct = TestContext.Current.CancellationToken;
+
+        c[0].KeepaliveTick(); // silent: dead_count 1, keepalive sent
+        await Wait.UntilAsync(() => KeepalivesAtPeer() == 1, "first keepalive");
+
+        await toUs.SendAsync(Packets.Message(0, 1, 1, []), System.Net.Sockets.SocketFlags.None, ct);
+        await Wait.UntilAsync(() => c.Events[0].Packets.Count == 1, "message received");
+        c[0].KeepaliveTick(); // traffic: dead_count 0
+        c[0].KeepaliveTick(); // silent: 1
+
+        // A call forwarded by another node (hop count 1) is not proof of life.
+        var forwarded = new ReqCall(PacketHeader.Create(Operation.ReqCall, 0, 1, 5), 0, 0x1234, CallId.FetchFunc, 1, [1], []).Encode();
+        await toUs.SendAsync(forwarded, System.Net.Sockets.SocketFlags.None, ct);
+        await Wait.UntilAsync(() => c.Events[0].Packets.Count == 2, "forwarded call received");
+        c[0].KeepaliveTick(); // still silent: 2 (< 3)
+        Assert.True(c[0].IsConnected(1));
+        await Wait.UntilAsync(() => KeepalivesAtPeer() == 4, "a keepalive per tick");
+
+        // setvar KeepaliveLimit 2 applies at the next tick: dead_count 3 >= 2.
+        c.KeepaliveLimit = 2;
+        c[0].KeepaliveTick();
+        Assert.False(c[0].IsConnected(1));
+        await Wait.UntilAsync(() => c.Events[0].DisconnectedCount(1) == 1, "declared dead");
+        Assert.Equal("keepalive limit reached", c.Events[0].Disconnected.Single().Reason);
+    }
+
+    [Fact]
+    public async Task KeepaliveTick_DeclaresDeadAtExactlyTheLimit()
+    {
+        await using var c = new TransportCluster("127.0.92.62", "127.0.92.63");
+        c.KeepaliveInterval = 3600;
+        c.KeepaliveLimit = 3;
+        await using var raw = new RawPeer("127.0.92.63");
+        await c.StartAsync(0);
+        using var toUs = await raw.ConnectAsync(c.Nodes[0].Address);
+        await Wait.UntilAsync(() => c[0].IsConnected(1), "connected");
+        c[0].KeepaliveTick();
+        c[0].KeepaliveTick();
+        Assert.True(c[0].IsConnected(1));
+        c[0].KeepaliveTick();
+        Assert.False(c[0].IsConnected(1));
+    }
 }

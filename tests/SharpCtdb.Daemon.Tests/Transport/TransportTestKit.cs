@@ -131,6 +131,18 @@ internal static class Wait
             await Task.Delay(5, TestContext.Current.CancellationToken);
         }
     }
+
+    /// <summary>For conditions that are expensive to check (they run a process): polled every 500 ms.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan deadline)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (sw.Elapsed > deadline)
+                throw new TimeoutException($"timed out after {deadline.TotalSeconds:0} s waiting for: {what}");
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+        }
+    }
 }
 
 internal static class TestLog
