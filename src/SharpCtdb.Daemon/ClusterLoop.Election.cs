@@ -21,6 +21,7 @@ internal sealed partial class ClusterLoop
     private ClusterMutex? _lock;
     private bool _lockAttemptRunning;
     private bool _firstElection = true;
+    private DateTimeOffset _lastPeerConnectedAt;
 
     private bool CanBeLeader => (_capabilities & Capabilities.Recmaster) != 0 && Own.Active && _runState != RunState.Shutdown;
     private bool HaveClusterLock => _settings.ClusterLock is not null;
@@ -37,7 +38,11 @@ internal sealed partial class ClusterLoop
             // Give peers a moment to connect so that a joining node learns the existing leader instead of
             // disturbing it; a cold-started cluster elects as soon as everyone is connected.
             var allConnected = _nodes.All(n => n.Deleted || n.Connected);
-            if (!allConnected && _time.GetUtcNow() - started < delay + TimeSpan.FromSeconds(2))
+            var now = _time.GetUtcNow();
+            var waitForPeers = !allConnected && now - started < delay + TimeSpan.FromSeconds(2);
+            // A freshly connected existing leader announces itself within milliseconds: give it that moment.
+            var waitForBroadcast = now - _lastPeerConnectedAt < TimeSpan.FromMilliseconds(300);
+            if (waitForPeers || waitForBroadcast)
             {
                 After(TimeSpan.FromMilliseconds(250), Check);
                 return;

@@ -75,6 +75,7 @@ internal sealed partial class ClusterLoop
         if (NodeOrNull(pnn) is not { } n || n.Deleted)
             return;
         n.Flags &= ~NodeFlags.Disconnected;
+        _lastPeerConnectedAt = _time.GetUtcNow();
         _log.Notice($"Node {pnn} connected");
         // A joining node learns the leader at once instead of waiting for the next 1-s broadcast.
         if (_leader == OwnPnn && !_electionInProgress)

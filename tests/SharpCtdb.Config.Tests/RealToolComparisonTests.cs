@@ -15,8 +15,19 @@ public sealed class RealToolComparisonTests : IDisposable
 
     private sealed record ToolRun(int ExitCode, string Stdout, string Stderr);
 
-    private ToolRun Run(bool real, params string[] args)
+    // Real tool as a process; ours in-process (fast) unless ourBinary.
+    private ToolRun Run(bool real, params string[] args) => Run(real, ourBinary: false, args);
+
+    private ToolRun Run(bool real, bool ourBinary, params string[] args)
     {
+        if (!real && !ourBinary)
+        {
+            var env = new Dictionary<string, string?> { ["CTDB_TEST_MODE"] = "yes", ["CTDB_BASE"] = _dir.Path };
+            var stdoutWriter = new StringWriter { NewLine = "\n" };
+            var stderrWriter = new StringWriter { NewLine = "\n" };
+            var rc = SharpCtdb.ConfigTool.ConfigTool.Run(args, stdoutWriter, stderrWriter, env);
+            return new ToolRun(rc, stdoutWriter.ToString(), stderrWriter.ToString());
+        }
         ProcessStartInfo psi;
         if (real)
         {
@@ -132,5 +143,23 @@ public sealed class RealToolComparisonTests : IDisposable
                 Assert.Equal(real.Stderr, ours.Stderr);
         }
         Assert.Equal(2, Run(false, "validate").ExitCode);
+    }
+
+    [Fact]
+    public void TheBuiltBinaryBehavesLikeTheRealOne()
+    {
+        Assert.SkipUnless(File.Exists(RealTool), "real ctdb-config not installed");
+        _dir.Write("ctdb.conf", "[cluster]\nleader timeout = 010\n[legacy]\nstart as stopped = yes\n");
+        foreach (var args in new[] { new[] { "validate" }, ["dump"], ["get", "cluster", "leader timeout"] })
+        {
+            var real = Run(true, args);
+            var ours = Run(false, ourBinary: true, args);
+            Assert.Equal(real.ExitCode, ours.ExitCode);
+            Assert.Equal(real.Stdout, ours.Stdout);
+        }
+        _dir.Write("ctdb.conf", "[logging]\nlog levl = NOTICE\n");
+        var bad = Run(false, ourBinary: true, "validate");
+        Assert.Equal(22, bad.ExitCode);
+        Assert.Contains("ctdb.conf:2: unknown key 'log levl' in section [logging]; did you mean 'log level'?", bad.Stderr);
     }
 }

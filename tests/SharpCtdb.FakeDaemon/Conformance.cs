@@ -210,12 +210,15 @@ public static partial class ConformanceRunner
     /// <summary>Runs an external tool binary with stdout and stderr on one pipe (so their order is kept).</summary>
     public static ToolInvoker ExternalTool(string binary, TimeSpan limit) => async (argv, env, ct) =>
     {
-        var psi = new ProcessStartInfo("/bin/sh")
+        // setsid: the real tool's -T alarm kills its whole process group, which must not include us.
+        var psi = new ProcessStartInfo("/usr/bin/setsid")
         {
             RedirectStandardOutput = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        psi.ArgumentList.Add("-w");
+        psi.ArgumentList.Add("/bin/sh");
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add("exec \"$0\" \"$@\" 2>&1");
         psi.ArgumentList.Add(binary);

@@ -52,146 +52,146 @@ public sealed partial class FakeCtdbd
             case ControlOpcode.DbSetHealthy:
             case ControlOpcode.EnableSeqnum:
             case ControlOpcode.UpdateSeqnum:
-            {
-                var db = DbById(DbIdArg(data));
-                if (db is null)
                 {
-                    reply(-1, error: "Unknown database");
+                    var db = DbById(DbIdArg(data));
+                    if (db is null)
+                    {
+                        reply(-1, error: "Unknown database");
+                        return true;
+                    }
+                    switch (req.Opcode)
+                    {
+                        case ControlOpcode.GetDbName:
+                            reply(0, CStringBytes(db.Name));
+                            break;
+                        case ControlOpcode.GetDbPath:
+                            reply(0, CStringBytes(db.Path));
+                            break;
+                        case ControlOpcode.DbGetHealth:
+                            reply(0, []);
+                            break;
+                        case ControlOpcode.DbOpenFlags:
+                            reply(0, new WireWriter(4).I32(DbTdbFlags).ToArray());
+                            break;
+                        case ControlOpcode.GetDbSeqnum:
+                            reply(0, new WireWriter(8).U64(db.Seqnum).ToArray());
+                            break;
+                        case ControlOpcode.SetDbReadonly:
+                            if ((db.Flags & (DbFlags.Persistent | DbFlags.Replicated)) != 0)
+                            {
+                                reply(-1);
+                                break;
+                            }
+                            db.Flags |= DbFlags.ReadOnly;
+                            reply(0);
+                            break;
+                        case ControlOpcode.SetDbSticky:
+                            if ((db.Flags & (DbFlags.Persistent | DbFlags.Replicated)) != 0)
+                            {
+                                reply(-1);
+                                break;
+                            }
+                            db.Flags |= DbFlags.Sticky;
+                            reply(0);
+                            break;
+                        case ControlOpcode.DbDetach:
+                            _state.Dbs.Remove(db);
+                            reply(0);
+                            break;
+                        case ControlOpcode.GetDbStatistics:
+                            reply(0, new byte[464]);
+                            break;
+                        default:
+                            reply(0);
+                            break;
+                    }
                     return true;
                 }
-                switch (req.Opcode)
-                {
-                    case ControlOpcode.GetDbName:
-                        reply(0, CStringBytes(db.Name));
-                        break;
-                    case ControlOpcode.GetDbPath:
-                        reply(0, CStringBytes(db.Path));
-                        break;
-                    case ControlOpcode.DbGetHealth:
-                        reply(0, []);
-                        break;
-                    case ControlOpcode.DbOpenFlags:
-                        reply(0, new WireWriter(4).I32(DbTdbFlags).ToArray());
-                        break;
-                    case ControlOpcode.GetDbSeqnum:
-                        reply(0, new WireWriter(8).U64(db.Seqnum).ToArray());
-                        break;
-                    case ControlOpcode.SetDbReadonly:
-                        if ((db.Flags & (DbFlags.Persistent | DbFlags.Replicated)) != 0)
-                        {
-                            reply(-1);
-                            break;
-                        }
-                        db.Flags |= DbFlags.ReadOnly;
-                        reply(0);
-                        break;
-                    case ControlOpcode.SetDbSticky:
-                        if ((db.Flags & (DbFlags.Persistent | DbFlags.Replicated)) != 0)
-                        {
-                            reply(-1);
-                            break;
-                        }
-                        db.Flags |= DbFlags.Sticky;
-                        reply(0);
-                        break;
-                    case ControlOpcode.DbDetach:
-                        _state.Dbs.Remove(db);
-                        reply(0);
-                        break;
-                    case ControlOpcode.GetDbStatistics:
-                        reply(0, new byte[464]);
-                        break;
-                    default:
-                        reply(0);
-                        break;
-                }
-                return true;
-            }
             case ControlOpcode.DbAttach:
             case ControlOpcode.DbAttachPersistent:
             case ControlOpcode.DbAttachReplicated:
-            {
-                var name = WireReader.DecodeCString(data);
-                var flags = req.Opcode switch
                 {
-                    ControlOpcode.DbAttachPersistent => DbFlags.Persistent,
-                    ControlOpcode.DbAttachReplicated => DbFlags.Replicated,
-                    _ => DbFlags.None,
-                };
-                var db = _state.Dbs.Find(d => d.Name == name);
-                if (db is null)
-                {
-                    db = new FakeDb { Id = DatabaseId.FromName(name), Name = name, Flags = flags };
-                    CreateDbFile(db);
-                    _state.Dbs.Add(db);
-                }
-                else if ((db.Flags & (DbFlags.Persistent | DbFlags.Replicated)) != flags)
-                {
-                    reply(-1, error: "database type mismatch");
-                    return true;
-                }
-                reply(0, U32(db.Id));
-                return true;
-            }
-            case ControlOpcode.Trans3Commit:
-            {
-                var buffer = RecBuffer.FromBytes(data);
-                var db = DbById(buffer.DbId);
-                if (db is null)
-                {
-                    reply(-1);
-                    return true;
-                }
-                using (var tdb = OpenDb(db))
-                {
-                    foreach (var rec in buffer.Records)
+                    var name = WireReader.DecodeCString(data);
+                    var flags = req.Opcode switch
                     {
-                        tdb.Store(rec.Key, rec.Data);
-                        if (rec.Key.AsSpan().SequenceEqual(SeqnumKey) && rec.TrySplitHeader(out _, out var value) && value.Length == 8)
-                            db.Seqnum = BitConverter.ToUInt64(value);
+                        ControlOpcode.DbAttachPersistent => DbFlags.Persistent,
+                        ControlOpcode.DbAttachReplicated => DbFlags.Replicated,
+                        _ => DbFlags.None,
+                    };
+                    var db = _state.Dbs.Find(d => d.Name == name);
+                    if (db is null)
+                    {
+                        db = new FakeDb { Id = DatabaseId.FromName(name), Name = name, Flags = flags };
+                        CreateDbFile(db);
+                        _state.Dbs.Add(db);
                     }
+                    else if ((db.Flags & (DbFlags.Persistent | DbFlags.Replicated)) != flags)
+                    {
+                        reply(-1, error: "database type mismatch");
+                        return true;
+                    }
+                    reply(0, U32(db.Id));
+                    return true;
                 }
-                reply(0);
-                return true;
-            }
+            case ControlOpcode.Trans3Commit:
+                {
+                    var buffer = RecBuffer.FromBytes(data);
+                    var db = DbById(buffer.DbId);
+                    if (db is null)
+                    {
+                        reply(-1);
+                        return true;
+                    }
+                    using (var tdb = OpenDb(db))
+                    {
+                        foreach (var rec in buffer.Records)
+                        {
+                            tdb.Store(rec.Key, rec.Data);
+                            if (rec.Key.AsSpan().SequenceEqual(SeqnumKey) && rec.TrySplitHeader(out _, out var value) && value.Length == 8)
+                                db.Seqnum = BitConverter.ToUInt64(value);
+                        }
+                    }
+                    reply(0);
+                    return true;
+                }
             case ControlOpcode.TraverseStartExt:
             case ControlOpcode.TraverseStart:
-            {
-                ulong srvid;
-                uint dbId, reqId;
-                var withEmpty = false;
-                if (req.Opcode == ControlOpcode.TraverseStartExt)
                 {
-                    var t = TraverseStartExt.FromBytes(data);
-                    (dbId, reqId, srvid, withEmpty) = (t.DbId, t.ReqId, t.Srvid, t.WithEmptyRecords);
-                }
-                else
-                {
-                    var t = TraverseStart.FromBytes(data);
-                    (dbId, reqId, srvid) = (t.DbId, t.ReqId, t.Srvid);
-                }
-                var db = DbById(dbId);
-                if (db is null)
-                {
-                    reply(-1);
+                    ulong srvid;
+                    uint dbId, reqId;
+                    var withEmpty = false;
+                    if (req.Opcode == ControlOpcode.TraverseStartExt)
+                    {
+                        var t = TraverseStartExt.FromBytes(data);
+                        (dbId, reqId, srvid, withEmpty) = (t.DbId, t.ReqId, t.Srvid, t.WithEmptyRecords);
+                    }
+                    else
+                    {
+                        var t = TraverseStart.FromBytes(data);
+                        (dbId, reqId, srvid) = (t.DbId, t.ReqId, t.Srvid);
+                    }
+                    var db = DbById(dbId);
+                    if (db is null)
+                    {
+                        reply(-1);
+                        return true;
+                    }
+                    var records = new List<RecData>();
+                    using (var tdb = OpenDb(db))
+                    {
+                        tdb.TraverseRead((k, v) =>
+                        {
+                            if (withEmpty || v.Length > LtdbHeader.Size)
+                                records.Add(new RecData(reqId, k.ToArray(), v.ToArray()));
+                            return true;
+                        });
+                    }
+                    reply(0);
+                    foreach (var rec in records)
+                        Broadcast(srvid, rec.ToBytes(), dest);
+                    Broadcast(srvid, new RecData(reqId, [], []).ToBytes(), dest);
                     return true;
                 }
-                var records = new List<RecData>();
-                using (var tdb = OpenDb(db))
-                {
-                    tdb.TraverseRead((k, v) =>
-                    {
-                        if (withEmpty || v.Length > LtdbHeader.Size)
-                            records.Add(new RecData(reqId, k.ToArray(), v.ToArray()));
-                        return true;
-                    });
-                }
-                reply(0);
-                foreach (var rec in records)
-                    Broadcast(srvid, rec.ToBytes(), dest);
-                Broadcast(srvid, new RecData(reqId, [], []).ToBytes(), dest);
-                return true;
-            }
             default:
                 return false;
         }

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using SharpCtdb.Protocol;
-using SharpCtdb.Tdb;
 
 namespace SharpCtdb.FakeDaemon;
 
@@ -258,27 +257,27 @@ public sealed partial class FakeCtdbd : IAsyncDisposable
         switch (msg.Srvid)
         {
             case Srvid.TakeoverRun:
-            {
-                var req = SrvidMessage.FromBytes(msg.Data);
-                if (req.Srvid != 0)
-                    ReplyToSrvid(req.Srvid, (int)_state.LeaderPnn);
-                break;
-            }
+                {
+                    var req = SrvidMessage.FromBytes(msg.Data);
+                    if (req.Srvid != 0)
+                        ReplyToSrvid(req.Srvid, (int)_state.LeaderPnn);
+                    break;
+                }
             case Srvid.DisableTakeoverRuns:
             case Srvid.DisableRecoveries:
-            {
-                var req = DisableMessage.FromBytes(msg.Data);
-                if (req.Srvid != 0)
-                    ReplyToSrvid(req.Srvid, (int)_state.LeaderPnn);
-                break;
-            }
+                {
+                    var req = DisableMessage.FromBytes(msg.Data);
+                    if (req.Srvid != 0)
+                        ReplyToSrvid(req.Srvid, (int)_state.LeaderPnn);
+                    break;
+                }
             case Srvid.MemDump:
-            {
-                var req = SrvidMessage.FromBytes(msg.Data);
-                if (req.Srvid != 0)
-                    Broadcast(req.Srvid, Encoding.UTF8.GetBytes("fake recovery daemon memory\n\0"), _state.LeaderPnn);
-                break;
-            }
+                {
+                    var req = SrvidMessage.FromBytes(msg.Data);
+                    if (req.Srvid != 0)
+                        Broadcast(req.Srvid, Encoding.UTF8.GetBytes("fake recovery daemon memory\n\0"), _state.LeaderPnn);
+                    break;
+                }
             default:
                 Broadcast(msg.Srvid, msg.Data, msg.Header.SrcNode);
                 break;
@@ -365,32 +364,32 @@ public sealed partial class FakeCtdbd : IAsyncDisposable
                 reply(Environment.ProcessId);
                 break;
             case ControlOpcode.ProcessExists:
-            {
-                var r = new WireReader(data);
-                var pid = r.I32();
-                reply(pid > 0 && Directory.Exists($"/proc/{pid}") ? 0 : -1);
-                break;
-            }
+                {
+                    var r = new WireReader(data);
+                    var pid = r.I32();
+                    reply(pid > 0 && Directory.Exists($"/proc/{pid}") ? 0 : -1);
+                    break;
+                }
             case ControlOpcode.CheckPidSrvid:
-            {
-                var ps = PidSrvid.FromBytes(data);
-                ClientConn[] clients;
-                clients = [.. _clients];
-                reply(Directory.Exists($"/proc/{ps.Pid}") && clients.Any(c => c.IsRegistered(ps.Srvid)) ? 0 : -1);
-                break;
-            }
+                {
+                    var ps = PidSrvid.FromBytes(data);
+                    ClientConn[] clients;
+                    clients = [.. _clients];
+                    reply(Directory.Exists($"/proc/{ps.Pid}") && clients.Any(c => c.IsRegistered(ps.Srvid)) ? 0 : -1);
+                    break;
+                }
             case ControlOpcode.GetNodeMap:
                 reply(0, NodeMapNow().ToBytes());
                 break;
             case ControlOpcode.GetNodesFile:
-            {
-                var map = ReadNodesFile(dest);
-                if (map is null)
-                    reply(-1, error: "Failed to read nodes file");
-                else
-                    reply(0, map.ToBytes());
-                break;
-            }
+                {
+                    var map = ReadNodesFile(dest);
+                    if (map is null)
+                        reply(-1, error: "Failed to read nodes file");
+                    else
+                        reply(0, map.ToBytes());
+                    break;
+                }
             case ControlOpcode.ReloadNodesFile:
                 ReloadNodes(dest);
                 reply(0);
@@ -405,88 +404,88 @@ public sealed partial class FakeCtdbd : IAsyncDisposable
                 reply((int)_state.RecMode);
                 break;
             case ControlOpcode.SetRecMode:
-            {
-                var r = new WireReader(data);
-                if (r.U32() == (uint)RecoveryMode.Active)
                 {
-                    // A recovery: new generation, back to normal at once.
-                    _state.Generation = (uint)Random.Shared.Next(2, int.MaxValue);
-                    _lastRecoveryStarted = DateTimeOffset.UtcNow;
-                    _lastRecoveryFinished = DateTimeOffset.UtcNow;
+                    var r = new WireReader(data);
+                    if (r.U32() == (uint)RecoveryMode.Active)
+                    {
+                        // A recovery: new generation, back to normal at once.
+                        _state.Generation = (uint)Random.Shared.Next(2, int.MaxValue);
+                        _lastRecoveryStarted = DateTimeOffset.UtcNow;
+                        _lastRecoveryFinished = DateTimeOffset.UtcNow;
+                    }
+                    reply(0);
+                    break;
                 }
-                reply(0);
-                break;
-            }
             case ControlOpcode.GetCapabilities:
                 reply(0, U32((uint)node.Capabilities));
                 break;
             case ControlOpcode.SetRecmasterRole:
             case ControlOpcode.SetLmasterRole:
-            {
-                var r = new WireReader(data);
-                var on = r.U32() != 0;
-                var bit = req.Opcode == ControlOpcode.SetRecmasterRole ? Capabilities.Recmaster : Capabilities.Lmaster;
-                node.Capabilities = on ? node.Capabilities | bit : node.Capabilities & ~bit;
-                reply(0);
-                break;
-            }
+                {
+                    var r = new WireReader(data);
+                    var on = r.U32() != 0;
+                    var bit = req.Opcode == ControlOpcode.SetRecmasterRole ? Capabilities.Recmaster : Capabilities.Lmaster;
+                    node.Capabilities = on ? node.Capabilities | bit : node.Capabilities & ~bit;
+                    reply(0);
+                    break;
+                }
             case ControlOpcode.GetIfaces:
                 reply(0, IfaceListNow().ToBytes());
                 break;
             case ControlOpcode.SetIfaceLinkState:
-            {
-                var iface = Iface.FromBytes(data);
-                var found = _state.Ifaces.Find(i => i.Name == iface.Name);
-                if (found is null)
                 {
-                    reply(-1, error: $"interface {iface.Name} not found");
+                    var iface = Iface.FromBytes(data);
+                    var found = _state.Ifaces.Find(i => i.Name == iface.Name);
+                    if (found is null)
+                    {
+                        reply(-1, error: $"interface {iface.Name} not found");
+                        break;
+                    }
+                    found.LinkUp = iface.LinkState != 0;
+                    reply(0);
                     break;
                 }
-                found.LinkUp = iface.LinkState != 0;
-                reply(0);
-                break;
-            }
             case ControlOpcode.GetPublicIps:
                 reply(0, new PublicIpList([.. PublicIpsOf(dest).Select(ip => new PublicIp(ip.Pnn, new SockAddr(ip.Address)))]).ToBytes());
                 break;
             case ControlOpcode.GetPublicIpInfo:
-            {
-                var addr = SockAddr.FromBytes(data);
-                var ip = PublicIpsOf(dest).FirstOrDefault(i => new SockAddr(i.Address).SameAddress(addr));
-                if (ip is null)
                 {
-                    reply(-1);
+                    var addr = SockAddr.FromBytes(data);
+                    var ip = PublicIpsOf(dest).FirstOrDefault(i => new SockAddr(i.Address).SameAddress(addr));
+                    if (ip is null)
+                    {
+                        reply(-1);
+                        break;
+                    }
+                    var info = new PublicIpInfo(new PublicIp(ip.Pnn, new SockAddr(ip.Address)), 0, IfaceListNow());
+                    reply(0, info.ToBytes());
                     break;
                 }
-                var info = new PublicIpInfo(new PublicIp(ip.Pnn, new SockAddr(ip.Address)), 0, IfaceListNow());
-                reply(0, info.ToBytes());
-                break;
-            }
             case ControlOpcode.ReleaseIp:
             case ControlOpcode.TakeoverIp:
-            {
-                var pip = PublicIp.FromBytes(data);
-                var ip = _state.PublicIps.Find(i => new SockAddr(i.Address).SameAddress(pip.Addr));
-                if (ip is not null)
-                    ip.Pnn = pip.Pnn;
-                reply(0);
-                break;
-            }
+                {
+                    var pip = PublicIp.FromBytes(data);
+                    var ip = _state.PublicIps.Find(i => new SockAddr(i.Address).SameAddress(pip.Addr));
+                    if (ip is not null)
+                        ip.Pnn = pip.Pnn;
+                    reply(0);
+                    break;
+                }
             case ControlOpcode.AddPublicIp:
-            {
-                var ai = AddrInfo.FromBytes(data);
-                if (!_state.PublicIps.Exists(i => new SockAddr(i.Address).SameAddress(ai.Addr)))
-                    _state.PublicIps.Add(new FakePublicIp { Address = ai.Addr.Address, Pnn = Pnn.Unknown, Allowed = [dest] });
-                reply(0);
-                break;
-            }
+                {
+                    var ai = AddrInfo.FromBytes(data);
+                    if (!_state.PublicIps.Exists(i => new SockAddr(i.Address).SameAddress(ai.Addr)))
+                        _state.PublicIps.Add(new FakePublicIp { Address = ai.Addr.Address, Pnn = Pnn.Unknown, Allowed = [dest] });
+                    reply(0);
+                    break;
+                }
             case ControlOpcode.DelPublicIp:
-            {
-                var ai = AddrInfo.FromBytes(data);
-                _state.PublicIps.RemoveAll(i => new SockAddr(i.Address).SameAddress(ai.Addr));
-                reply(0);
-                break;
-            }
+                {
+                    var ai = AddrInfo.FromBytes(data);
+                    _state.PublicIps.RemoveAll(i => new SockAddr(i.Address).SameAddress(ai.Addr));
+                    reply(0);
+                    break;
+                }
             case ControlOpcode.GetReclockFile:
                 reply(0, _state.Reclock is null ? [] : CStringBytes(_state.Reclock));
                 break;
@@ -494,39 +493,39 @@ public sealed partial class FakeCtdbd : IAsyncDisposable
                 reply(0, new WireWriter(4).I32(_debugLevel).ToArray());
                 break;
             case ControlOpcode.SetDebug:
-            {
-                var r = new WireReader(data);
-                _debugLevel = r.I32();
-                reply(0);
-                break;
-            }
+                {
+                    var r = new WireReader(data);
+                    _debugLevel = r.I32();
+                    reply(0);
+                    break;
+                }
             case ControlOpcode.ListTunables:
                 reply(0, new VarList([.. Tunables.Table.Where(t => !t.Obsolete).Select(t => t.Name)]).ToBytes());
                 break;
             case ControlOpcode.GetTunable:
-            {
-                var r = new WireReader(data);
-                var name = r.StringN() ?? "";
-                var entry = Tunables.Table.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase));
-                if (entry.Name is null || entry.Obsolete)
-                    reply(-1);
-                else
-                    reply(0, U32(_tunables[name]));
-                break;
-            }
-            case ControlOpcode.SetTunable:
-            {
-                var tv = TunableValue.FromBytes(data);
-                var entry = Tunables.Table.FirstOrDefault(t => string.Equals(t.Name, tv.Name, StringComparison.OrdinalIgnoreCase));
-                if (entry.Name is null)
                 {
-                    reply(-1);
+                    var r = new WireReader(data);
+                    var name = r.StringN() ?? "";
+                    var entry = Tunables.Table.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase));
+                    if (entry.Name is null || entry.Obsolete)
+                        reply(-1);
+                    else
+                        reply(0, U32(_tunables[name]));
                     break;
                 }
-                _tunables[entry.Name] = tv.Value;
-                reply(entry.Obsolete ? 1 : 0);
-                break;
-            }
+            case ControlOpcode.SetTunable:
+                {
+                    var tv = TunableValue.FromBytes(data);
+                    var entry = Tunables.Table.FirstOrDefault(t => string.Equals(t.Name, tv.Name, StringComparison.OrdinalIgnoreCase));
+                    if (entry.Name is null)
+                    {
+                        reply(-1);
+                        break;
+                    }
+                    _tunables[entry.Name] = tv.Value;
+                    reply(entry.Obsolete ? 1 : 0);
+                    break;
+                }
             case ControlOpcode.Uptime:
                 reply(0, new UptimeInfo(Timeval.Now, Timeval.FromDateTimeOffset(_startTime),
                     Timeval.FromDateTimeOffset(_lastRecoveryStarted), Timeval.FromDateTimeOffset(_lastRecoveryFinished)).ToBytes());
@@ -574,26 +573,26 @@ public sealed partial class FakeCtdbd : IAsyncDisposable
                 reply(0);
                 break;
             case ControlOpcode.SetBanState:
-            {
-                var ban = BanState.FromBytes(data);
-                var target = _state.Node(ban.Pnn) ?? node;
-                target.Flags = ban.Time > 0 ? target.Flags | NodeFlags.Banned : target.Flags & ~NodeFlags.Banned;
-                _banTimes[target.Pnn] = ban.Time;
-                reply(0);
-                break;
-            }
+                {
+                    var ban = BanState.FromBytes(data);
+                    var target = _state.Node(ban.Pnn) ?? node;
+                    target.Flags = ban.Time > 0 ? target.Flags | NodeFlags.Banned : target.Flags & ~NodeFlags.Banned;
+                    _banTimes[target.Pnn] = ban.Time;
+                    reply(0);
+                    break;
+                }
             case ControlOpcode.GetBanState:
                 reply(0, new BanState(dest, _banTimes.GetValueOrDefault(dest)).ToBytes());
                 break;
             case ControlOpcode.ModifyFlags:
-            {
-                var change = NodeFlagChange.FromBytes(data);
-                var target = _state.Node(change.Pnn);
-                if (target is not null)
-                    target.Flags = change.NewFlags;
-                reply(0);
-                break;
-            }
+                {
+                    var change = NodeFlagChange.FromBytes(data);
+                    var target = _state.Node(change.Pnn);
+                    if (target is not null)
+                        target.Flags = change.NewFlags;
+                    reply(0);
+                    break;
+                }
             default:
                 if (!DispatchDb(req, dest, reply))
                     reply(-1, error: $"fake_ctdbd: control {ControlNames.Of(req.Opcode)} not implemented");

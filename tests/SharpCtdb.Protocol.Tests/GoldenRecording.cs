@@ -3,8 +3,11 @@ using System.Text.Json;
 namespace SharpCtdb.Protocol.Tests;
 
 /// <summary>One packet captured between the real ctdb tool and the real ctdbd.</summary>
-public sealed record GoldenPacket(int Conn, bool ToDaemon, byte[] Bytes)
+/// <summary>For node-to-node recordings <see cref="From"/>/<see cref="To"/> are the node addresses and ToDaemon is false.</summary>
+public sealed record GoldenPacket(int Conn, bool ToDaemon, byte[] Bytes, string? From = null, string? To = null)
 {
+    public bool IsNodeTraffic => From is not null;
+
     public PacketHeader Header => PacketHeader.Read(Bytes);
 }
 
@@ -24,22 +27,40 @@ public sealed record GoldenRecording(string File, string Name, int Exit, string 
         foreach (var p in root.GetProperty("packets").EnumerateArray())
         {
             var dir = p.GetProperty("dir").GetString();
-            Assert.True(dir is "to-daemon" or "to-client", $"{name}: unexpected direction {dir}");
+            Assert.True(dir is "to-daemon" or "to-client" or "to-node", $"{name}: unexpected direction {dir}");
+            string? from = null, to = null;
+            if (dir == "to-node")
+            {
+                from = p.GetProperty("from").GetString();
+                to = p.GetProperty("to").GetString();
+            }
             packets.Add(new GoldenPacket(p.GetProperty("conn").GetInt32(), dir == "to-daemon",
-                Convert.FromHexString(p.GetProperty("hex").GetString()!)));
+                Convert.FromHexString(p.GetProperty("hex").GetString()!), from, to));
         }
         return new GoldenRecording(name, root.GetProperty("name").GetString()!, root.GetProperty("exit").GetInt32(),
             root.GetProperty("stdout").GetString()!, root.GetProperty("stderr").GetString()!, packets);
     }
 
+    /// <summary>Each REQ_CONTROL with its REPLY_CONTROL (same reqid, on the same client connection or between the same
+    /// two nodes in the opposite direction, first one after the request); null when no reply was captured.</summary>
     public IEnumerable<(ReqControl Request, ReplyControl? Reply)> Controls()
     {
-        var replies = Packets.Where(p => !p.ToDaemon && p.Header.Operation == Operation.ReplyControl)
-            .Select(p => (p.Conn, Reply: ReplyControl.Decode(p.Bytes))).ToList();
-        foreach (var p in Packets.Where(p => p.ToDaemon && p.Header.Operation == Operation.ReqControl))
+        for (var i = 0; i < Packets.Count; i++)
         {
+            var p = Packets[i];
+            if (p.Header.Operation != Operation.ReqControl || !(p.ToDaemon || p.IsNodeTraffic))
+                continue;
             var req = ReqControl.Decode(p.Bytes);
-            var reply = replies.FirstOrDefault(r => r.Conn == p.Conn && r.Reply.Header.ReqId == req.Header.ReqId).Reply;
+            ReplyControl? reply = null;
+            for (var j = 0; j < Packets.Count && reply is null; j++)
+            {
+                var q = Packets[j];
+                if (q.Header.Operation != Operation.ReplyControl || q.Header.ReqId != req.Header.ReqId)
+                    continue;
+                var samePeer = p.IsNodeTraffic ? q.From == p.To && q.To == p.From && j > i : !q.ToDaemon && q.Conn == p.Conn;
+                if (samePeer)
+                    reply = ReplyControl.Decode(q.Bytes);
+            }
             yield return (req, reply);
         }
     }
@@ -52,5 +73,5 @@ public sealed record GoldenRecording(string File, string Name, int Exit, string 
     }
 
     public IEnumerable<ReqMessage> MessagesToClient() =>
-        Packets.Where(p => !p.ToDaemon && p.Header.Operation == Operation.ReqMessage).Select(p => ReqMessage.Decode(p.Bytes));
+        Packets.Where(p => !p.ToDaemon && !p.IsNodeTraffic && p.Header.Operation == Operation.ReqMessage).Select(p => ReqMessage.Decode(p.Bytes));
 }

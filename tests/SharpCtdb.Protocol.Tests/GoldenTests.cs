@@ -40,11 +40,13 @@ public partial class GoldenTests
                 Operation.ReqMessage => ReqMessage.Decode(p.Bytes).Encode(),
                 Operation.ReqCall => ReqCall.Decode(p.Bytes).Encode(),
                 Operation.ReplyCall => ReplyCall.Decode(p.Bytes).Encode(),
+                Operation.ReqKeepalive when p.IsNodeTraffic => ReqKeepalive.Decode(p.Bytes).Encode(),
                 _ => throw new Xunit.Sdk.XunitException($"{name}: unexpected operation {h.Operation}"),
             };
             Assert.Equal(Convert.ToHexString(p.Bytes), Convert.ToHexString(again));
             // Client-side ops only go one way.
-            Assert.Equal(p.ToDaemon, h.Operation is Operation.ReqControl or Operation.ReqCall);
+            if (!p.IsNodeTraffic)
+                Assert.Equal(p.ToDaemon, h.Operation is Operation.ReqControl or Operation.ReqCall);
         }
     }
 
@@ -92,6 +94,8 @@ public partial class GoldenTests
     public void EveryRequestGetsExactlyOneReply(string name)
     {
         var rec = GoldenRecording.Load(name);
+        if (rec.Packets.Any(p => p.IsNodeTraffic))
+            return; // a capture window cuts request/reply pairs at its edges; see NodeTrafficTests
         var replies = rec.Packets.Where(p => p.Header.Operation == Operation.ReplyControl).Select(p => (p.Conn, p.Header.ReqId)).ToList();
         var requests = rec.Packets.Where(p => p.Header.Operation == Operation.ReqControl).Select(p => (p.Conn, p.Header.ReqId)).ToList();
         Assert.Equal(requests.Order(), replies.Order());

@@ -134,7 +134,8 @@ public static class IpAllocCli
         var unassigned = events.FirstOrDefault(e => e.Kind == AllocEventKind.Unassigned);
         var rebalanced = events.LastOrDefault(e => e.Kind == AllocEventKind.Rebalanced);
         var assigned = events.LastOrDefault(e => e.Kind == AllocEventKind.Assigned);
-        var deterministic = options.Algorithm == IpAllocAlgorithm.Deterministic;
+        var slot = events.FirstOrDefault(e => e.Kind == AllocEventKind.DeterministicSlot);
+        var lcp2 = options.Algorithm == IpAllocAlgorithm.Lcp2;
 
         if (final == Pnn.Unknown)
         {
@@ -142,49 +143,54 @@ public static class IpAllocCli
             var why = anyCanHost && options.NoIpTakeover
                 ? "NoIPTakeover forbids moving it to a node that can host it"
                 : "no node can host it";
-            if (initial != Pnn.Unknown)
-                return $"unassigned: was on {initial}, {WhyCannotHost(step, ip, initial)}; {why}";
-            return $"unassigned: {why}";
+            return initial != Pnn.Unknown && initial < (uint)step.Nodes.Count
+                ? $"unassigned: {WhyCannotHost(step, ip, initial)}; {why}"
+                : $"unassigned: {why}";
         }
 
-        if (initial == final && unassigned.Kind != AllocEventKind.Unassigned)
+        var reasons = new List<string>();
+        if (slot.Kind == AllocEventKind.DeterministicSlot)
         {
-            if (deterministic)
-                return $"stays on {final} (its deterministic slot)";
-            return options.Algorithm == IpAllocAlgorithm.Lcp2
-                ? $"stays on {final} (can host, no cheaper node)"
-                : $"stays on {final} (can host, nodes balanced)";
+            if (slot.To == final)
+                reasons.Add("its deterministic slot");
+            else
+                reasons.Add($"its deterministic slot is {FormatPnn(slot.To)} but {WhyCannotHost(step, ip, slot.To)}");
+        }
+        else if (unassigned.Kind == AllocEventKind.Unassigned)
+        {
+            reasons.Add(WhyCannotHost(step, ip, unassigned.From));
         }
 
-        string how;
+        if (assigned.Kind == AllocEventKind.Assigned)
+        {
+            reasons.Add(lcp2
+                ? string.Create(CultureInfo.InvariantCulture, $"cheapest node that can host it (cost +{assigned.Cost})")
+                : string.Create(CultureInfo.InvariantCulture, $"node with fewest addresses that can host it ({assigned.Cost})"));
+        }
         if (rebalanced.Kind == AllocEventKind.Rebalanced)
         {
-            how = options.Algorithm == IpAllocAlgorithm.Lcp2
-                ? string.Create(CultureInfo.InvariantCulture, $"rebalanced to lower LCP2 imbalance ({rebalanced.Message.Trim()})")
-                : $"rebalanced: node {rebalanced.From} had at least 2 more addresses than node {rebalanced.To}";
-        }
-        else if (assigned.Kind == AllocEventKind.Assigned)
-        {
-            how = options.Algorithm == IpAllocAlgorithm.Lcp2
-                ? string.Create(CultureInfo.InvariantCulture, $"cheapest node (distance cost +{assigned.Cost})")
-                : string.Create(CultureInfo.InvariantCulture, $"node with fewest addresses ({assigned.Cost})");
-        }
-        else if (deterministic)
-        {
-            how = "its deterministic slot";
-        }
-        else
-        {
-            how = "allocation";
+            reasons.Add(lcp2
+                ? $"rebalanced onto node {rebalanced.To} to lower the LCP2 imbalance ({rebalanced.Message.Trim()})"
+                : $"rebalanced: node {rebalanced.From} had at least 2 addresses more than node {rebalanced.To}");
         }
 
-        if (initial == Pnn.Unknown)
-            return $"assigned to {final}: was unassigned; {how}";
-        if (initial == final)
-            return $"stays on {final}: {how}";
-        if (unassigned.Kind == AllocEventKind.Unassigned && unassigned.From == initial)
-            return $"moved from {initial} to {final}: {WhyCannotHost(step, ip, initial)}; {how}";
-        return $"moved from {initial} to {final}: {how}";
+        if (initial == final && reasons.Count == 0)
+            return lcp2 ? $"stays on {final} (can host, no cheaper node)" : $"stays on {final} (can host, nodes balanced)";
+        var prefix = initial == Pnn.Unknown ? $"assigned to {final}"
+            : initial == final ? $"stays on {final}"
+            : $"moved from {initial} to {final}";
+        if (initial != Pnn.Unknown && initial != final && unassigned.Kind == AllocEventKind.Unassigned && unassigned.From == initial
+            && slot.Kind == AllocEventKind.DeterministicSlot && slot.To != initial)
+        {
+            // Deterministic: the old holder was also unsuitable; say so first, it is the usual reason for the move.
+            reasons.Insert(0, WhyCannotHost(step, ip, initial));
+        }
+        else if (slot.Kind == AllocEventKind.DeterministicSlot && initial != Pnn.Unknown && initial != final
+            && initial < (uint)step.Nodes.Count && !ip.IsAvailableOn(initial))
+        {
+            reasons.Insert(0, WhyCannotHost(step, ip, initial));
+        }
+        return $"{prefix}: {string.Join("; ", reasons.Distinct())}";
     }
 
     private static string WhyCannotHost(AllocCaseStep step, AllocIp ip, uint pnn)

@@ -58,6 +58,7 @@ public static class TakeoverRunner
     {
         private readonly List<string> _messages = [];
         private readonly SortedDictionary<uint, int> _credits = [];
+        private readonly List<int> _statuses = [];
         private IReadOnlyDictionary<IPAddress, uint> _assignment = new Dictionary<IPAddress, uint>();
 
         public async Task<TakeoverResult> ExecuteAsync(NodeMap nodeMap, IReadOnlyDictionary<uint, RunState>? runStates, TakeoverSettings settings, IReadOnlyCollection<uint> forceRebalance)
@@ -229,8 +230,6 @@ public static class TakeoverRunner
             }
             return Finish(failed ? FirstStatus() : 0);
         }
-
-        private readonly List<int> _statuses = [];
 
         private void ControlFailed(uint pnn, Failure f, string message)
         {

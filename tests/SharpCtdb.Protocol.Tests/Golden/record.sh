@@ -63,9 +63,11 @@ r attach-x-persistent-mismatch attach x.tdb persistent
 r setvar-obsolete setvar MaxRedirectCount 4
 r setdbsticky-x setdbsticky x.tdb
 r getdbstatus-persistent getdbstatus sc_golden_p.tdb
-r dumpmemory dumpmemory
 # REPLY_CALL with data (the tool never fetches through the daemon): a tiny raw client.
 "$rec" run --upstream "$upstream" --out "$here/fetch-calls.json" --name "fetch calls x.tdb goldenkey" -- python3 "$here/fetch-client.py" 0x51846878 goldenkey
 ctdb writekey x.tdb k5 abcde
 "$rec" run --upstream "$upstream" --out "$here/fetch-calls-5.json" --name "fetch calls x.tdb k5" -- python3 "$here/fetch-client.py" 0x51846878 k5
 "$rec" run --upstream "$upstream" --out "$here/raw-controls.json" --name "raw controls" -- python3 "$here/raw-controls.py"
+# Node-to-node traffic (keepalives, leader broadcasts, election, recovery) while the leader is killed and restarted.
+CTDB_REAL_DIR="$cluster" "$rec" tcp --net "${CTDB_REAL_NET:-127.0.81}" --seconds 45 --out "$here/node-traffic.json" \
+	--name "node traffic: kill and restart leader" -- "$here/node-events.sh"
