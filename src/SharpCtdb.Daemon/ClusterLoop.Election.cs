@@ -190,7 +190,7 @@ internal sealed partial class ClusterLoop
         ClusterMutex mutex;
         try
         {
-            mutex = ClusterMutex.Start(_settings.ClusterLock!, _settings.MutexHelperPath, _log, TimeSpan.FromSeconds(120));
+            mutex = ClusterMutex.Start(_settings.ClusterLockLaunchSpec ?? _settings.ClusterLock!, _settings.MutexHelperPath, _log, TimeSpan.FromSeconds(120));
             result = await mutex.Result;
         }
         catch (Exception e) when (e is not OperationCanceledException)

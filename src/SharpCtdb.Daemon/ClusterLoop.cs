@@ -16,6 +16,8 @@ internal sealed record DaemonSettings
     public required TunableSet Tunables { get; init; }
     public string? ClusterLock { get; init; }
     public string MutexHelperPath { get; init; } = "";
+    /// <summary>The spec actually given to the cluster mutex (may wrap the helper so it dies with us).</summary>
+    public string? ClusterLockLaunchSpec { get; init; }
     public IReadOnlyList<(IPAddress Address, uint Mask, IReadOnlyList<string> Ifaces)> PublicAddresses { get; init; } = [];
     public bool FastStart { get; init; }
     public TimeSpan InitialElectionDelay { get; init; } = TimeSpan.FromMilliseconds(500);

@@ -146,6 +146,7 @@ internal static class DaemonMain
             Tunables = tunables,
             ClusterLock = clusterLock,
             MutexHelperPath = DefaultMutexHelper(),
+            ClusterLockLaunchSpec = clusterLock is null ? null : LockSpecDyingWithUs(clusterLock, DefaultMutexHelper()),
             PublicAddresses = [.. publicAddresses.Entries.Select(e => (e.Address, (uint)e.MaskBits, e.Interfaces))],
             FastStart = paths.TestMode,
         };
@@ -241,6 +242,24 @@ internal static class DaemonMain
             return env;
         var ours = Path.Combine(AppContext.BaseDirectory, "ctdb_mutex_fcntl_helper");
         return File.Exists(ours) ? ours : Path.Combine(CtdbPaths.CompiledHelperDir, "ctdb_mutex_fcntl_helper");
+    }
+
+    /// <summary>
+    /// Runs the lock helper under `setpriv --pdeathsig KILL` so that it dies the moment this daemon dies (e.g.
+    /// SIGKILL): the fcntl lock is then free at once and the survivors elect a new leader without waiting for the
+    /// helper's own 5-s parent check. The helper is forked from the long-lived loop thread, which is what
+    /// PR_SET_PDEATHSIG watches. Specs with blanks in paths are left alone ("!" specs are split on blanks).
+    /// </summary>
+    private static string LockSpecDyingWithUs(string spec, string helper)
+    {
+        const string Setpriv = "/usr/bin/setpriv";
+        if (!File.Exists(Setpriv) || Environment.GetEnvironmentVariable("SHARPCTDB_NO_PDEATHSIG") is not null)
+            return spec;
+        if (spec.StartsWith('!'))
+            return spec.Length > 1 ? $"!{Setpriv} --pdeathsig KILL {spec[1..]}" : spec;
+        if (spec.Any(char.IsWhiteSpace) || helper.Any(char.IsWhiteSpace))
+            return spec;
+        return $"!{Setpriv} --pdeathsig KILL {helper} {spec}";
     }
 
     private static bool StdinIsPipe()

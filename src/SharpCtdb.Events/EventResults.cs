@@ -1,3 +1,5 @@
+using System.Collections;
+using SharpCtdb.Config;
 using SharpCtdb.Protocol;
 using SharpCtdb.Protocol.EventDaemon;
 
@@ -107,4 +109,33 @@ public sealed record EventRunnerSettings
 
     public string SetsidPath { get; init; } = "/usr/bin/setsid";
     public string ShellPath { get; init; } = "/bin/sh";
+
+    /// <summary>
+    /// Settings for ctdbd: scripts from ETCDIR/events, the configured debug hook, and the environment 4.17 gives
+    /// scripts (behaviour.md §9.2): this process's environment plus CTDB_BASE (kept if set), CTDB_LOGGING,
+    /// CTDB_DEBUGLEVEL, CTDB_INTERACTIVE=true with --interactive, CTDB_DEBUG_LOCKS when a lock debug script is set.
+    /// </summary>
+    public static EventRunnerSettings ForDaemon(CtdbPaths paths, CtdbConfig config, bool interactive = false)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry e in System.Environment.GetEnvironmentVariables())
+        {
+            if (e.Value is string v)
+                env[(string)e.Key] = v;
+        }
+        env.TryAdd("CTDB_BASE", paths.CtdbBase);
+        env["CTDB_LOGGING"] = config.Logging.Location;
+        env["CTDB_DEBUGLEVEL"] = DebugLevels.NameOf(config.Logging.LogLevel);
+        if (interactive)
+            env["CTDB_INTERACTIVE"] = "true";
+        if (config.Database.LockDebugScript is { } locks)
+            env["CTDB_DEBUG_LOCKS"] = locks;
+        return new EventRunnerSettings
+        {
+            EventsDir = paths.EventsDir,
+            DataEventsDir = System.IO.Path.Combine(paths.DataDir, "events"),
+            Environment = env,
+            DebugScript = config.Event.DebugScript,
+        };
+    }
 }

@@ -114,6 +114,16 @@ public sealed class EventRunner : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// ctdbd's view (component "legacy", as 4.17's daemon uses it): the event daemon's reply code — 0, ENOEXEC (a
+    /// script failed), ETIMEDOUT, ECANCELED (monitor pre-empted/refused), ENOENT (no events/legacy directory).
+    /// </summary>
+    public async Task<int> RunLegacyAsync(string eventName, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken ct = default)
+    {
+        var result = await RunAsync("legacy", eventName, args, timeout, null, ct).ConfigureAwait(false);
+        return result.ErrorCode;
+    }
+
     /// <summary>The last completed run of an event, or null if it never completed.</summary>
     public EventRunResult? LastRun(string component, string eventName) =>
         _lastRuns.TryGetValue((component, eventName), out var r) ? r : null;
@@ -155,7 +165,7 @@ public sealed class EventRunner : IAsyncDisposable
                 hung.Add(run.Hung);
             if (run.Result.Result == -Errno.ETIMEDOUT)
             {
-                _log.Error($"{component} event {eventName} timed out");
+                _log.Error($"{eventName} event timed out");
                 return new EventRunResult(component, eventName, EventRunStatus.TimedOut, -Errno.ETIMEDOUT, results);
             }
             if (run.Result.IsFailure)
@@ -165,6 +175,8 @@ public sealed class EventRunner : IAsyncDisposable
                     break;
             }
         }
+        if (summary != 0)
+            _log.Error($"{eventName} event failed");
         return new EventRunResult(component, eventName, summary == 0 ? EventRunStatus.Ok : EventRunStatus.Failed, summary, results);
     }
 

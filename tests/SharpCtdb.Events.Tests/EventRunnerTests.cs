@@ -502,6 +502,26 @@ public sealed class EventRunnerTests
     }
 
     [Fact]
+    public async Task DaemonSettingsGiveScriptsThe417Environment()
+    {
+        using var b = new TempBase();
+        b.Script("10.env", "echo \"$CTDB_BASE|$CTDB_LOGGING|$CTDB_DEBUGLEVEL|${CTDB_INTERACTIVE-unset}|$CTDB_DEBUG_LOCKS\"");
+        var config = new SharpCtdb.Config.CtdbConfig
+        {
+            Logging = new SharpCtdb.Config.LoggingConfig { Location = "syslog", LogLevel = 4 },
+            Database = new SharpCtdb.Config.DatabaseConfig { LockDebugScript = "/etc/ctdb/debug_locks.sh" },
+            Event = new SharpCtdb.Config.EventConfig { DebugScript = Path.Combine(b.Path, "dbg.sh") },
+        };
+        var settings = EventRunnerSettings.ForDaemon(b.Paths, config, interactive: true);
+        Assert.Equal(b.EventsDir, settings.EventsDir);
+        Assert.Equal(Path.Combine(b.Path, "dbg.sh"), settings.DebugScript);
+        await using var runner = new EventRunner(settings with { Environment = new Dictionary<string, string>(settings.Environment!) { ["CTDB_BASE"] = b.Path } }, CtdbLog.Null);
+
+        Assert.Equal(0, await runner.RunLegacyAsync("monitor", [], Long, Ct));
+        Assert.Equal($"{b.Path}|syslog|DEBUG|true|/etc/ctdb/debug_locks.sh\n", runner.LastRun("legacy", "monitor")!.Scripts.Single().Output);
+    }
+
+    [Fact]
     public void BoundedOutputKeepsHeadAndTail()
     {
         var o = new BoundedOutput(10);

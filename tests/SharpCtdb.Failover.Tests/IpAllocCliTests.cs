@@ -56,8 +56,14 @@ public class IpAllocCliTests
         Assert.Contains(lines, l => l.StartsWith("# Deterministic IPs enabled", StringComparison.Ordinal));
         Assert.All(addressLines, l => Assert.Matches(@"^\S+ 2  # ", l));
         Assert.Contains(addressLines, l => l.Contains("moved from 0 to 2: node 0 is UNHEALTHY", StringComparison.Ordinal));
-        Assert.Contains(addressLines, l => l.Contains("moved from 1 to 2: node 1 is UNHEALTHY", StringComparison.Ordinal));
+        Assert.Contains(addressLines, l => l.Contains("moved from 1 to 2: deterministic slot 1: node 1 is UNHEALTHY", StringComparison.Ordinal));
         Assert.DoesNotContain(addressLines, l => l.Contains("MISMATCH", StringComparison.Ordinal));
+
+        // lcp2.001: same cluster with LCP2.
+        (rc, lines, _) = Run("--explain", CasePath("lcp2.001"));
+        Assert.Equal(0, rc);
+        Assert.Contains("192.168.21.253 2  # moved from 1 to 2: node 1 is UNHEALTHY; cheapest node that can host it (cost +44198)", lines);
+        Assert.Contains("192.168.21.254 2  # stays on 2 (can host, no cheaper node)", lines);
 
         // lcp2.014: all nodes unhealthy, nothing assigned.
         (rc, lines, _) = Run("--explain", CasePath("lcp2.014"));

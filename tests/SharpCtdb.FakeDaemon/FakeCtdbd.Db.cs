@@ -11,8 +11,8 @@ public sealed partial class FakeCtdbd
     /// <summary>TDB flags the fake creates files with and reports in DB_OPEN_FLAGS.</summary>
     public const int DbTdbFlags = TdbFlags.IncompatibleHash;
 
-    /// <summary>Hash size of the files (affects only traversal order).</summary>
-    public static int DbHashSize { get; set; } = 10000;
+    /// <summary>Hash size of the files: with the Jenkins hash this reproduces the record order of upstream's catdb/cattdb cases.</summary>
+    public static int DbHashSize { get; set; } = 8192;
 
     private static readonly byte[] SeqnumKey = Encoding.ASCII.GetBytes("__db_sequence_number__\0");
 

@@ -1,3 +1,5 @@
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
 namespace SharpCtdb.Tdb.Tests;
 
 internal static class Program

@@ -35,6 +35,7 @@ public sealed class NodeTransport : IAsyncDisposable
     private bool _started;
     private volatile bool _disposed;
     private volatile bool _keepalivesPaused;
+    private volatile int _dispatcherThread = -1;
 
     public NodeTransport(NodeTransportOptions options, CtdbLog log, TimeProvider? time = null)
     {
@@ -231,7 +232,9 @@ public sealed class NodeTransport : IAsyncDisposable
         _events.Writer.TryComplete();
         tasks.Add(_acceptLoop);
         tasks.Add(_keepaliveLoop);
-        tasks.Add(_eventLoop);
+        // Disposing from inside an event handler must not wait for the dispatcher that is running it.
+        if (_dispatcherThread != Environment.CurrentManagedThreadId)
+            tasks.Add(_eventLoop);
         try
         {
             await Task.WhenAll(tasks).ConfigureAwait(false);
@@ -711,11 +714,16 @@ public sealed class NodeTransport : IAsyncDisposable
                     break;
                 try
                 {
+                    _dispatcherThread = Environment.CurrentManagedThreadId;
                     action();
                 }
                 catch (Exception e)
                 {
                     _log.Error($"Node transport event handler failed: {e}");
+                }
+                finally
+                {
+                    _dispatcherThread = -1;
                 }
             }
         }

@@ -151,10 +151,9 @@ public static class IpAllocCli
         var reasons = new List<string>();
         if (slot.Kind == AllocEventKind.DeterministicSlot)
         {
-            if (slot.To == final)
-                reasons.Add("its deterministic slot");
-            else
-                reasons.Add($"its deterministic slot is {FormatPnn(slot.To)} but {WhyCannotHost(step, ip, slot.To)}");
+            if (initial != Pnn.Unknown && initial != final && initial != slot.To && !ip.IsAvailableOn(initial))
+                reasons.Add(WhyCannotHost(step, ip, initial));
+            reasons.Add(slot.To == final ? "its deterministic slot" : $"deterministic slot {FormatPnn(slot.To)}: {WhyCannotHost(step, ip, slot.To)}");
         }
         else if (unassigned.Kind == AllocEventKind.Unassigned)
         {
@@ -179,17 +178,6 @@ public static class IpAllocCli
         var prefix = initial == Pnn.Unknown ? $"assigned to {final}"
             : initial == final ? $"stays on {final}"
             : $"moved from {initial} to {final}";
-        if (initial != Pnn.Unknown && initial != final && unassigned.Kind == AllocEventKind.Unassigned && unassigned.From == initial
-            && slot.Kind == AllocEventKind.DeterministicSlot && slot.To != initial)
-        {
-            // Deterministic: the old holder was also unsuitable; say so first, it is the usual reason for the move.
-            reasons.Insert(0, WhyCannotHost(step, ip, initial));
-        }
-        else if (slot.Kind == AllocEventKind.DeterministicSlot && initial != Pnn.Unknown && initial != final
-            && initial < (uint)step.Nodes.Count && !ip.IsAvailableOn(initial))
-        {
-            reasons.Insert(0, WhyCannotHost(step, ip, initial));
-        }
         return $"{prefix}: {string.Join("; ", reasons.Distinct())}";
     }
 

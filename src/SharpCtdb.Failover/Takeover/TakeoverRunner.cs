@@ -19,6 +19,7 @@ public static class TakeoverRunner
     {
         ArgumentNullException.ThrowIfNull(source);
         var run = new Run(controls, log, time, ct);
+        var started = time.GetTimestamp();
 
         var settings = await run.CallAsync(source.LeaderPnn, fetchTimeout, c => source.GetSettingsAsync(c)).ConfigureAwait(false);
         if (settings.Failure is { } f1)
@@ -35,7 +36,7 @@ public static class TakeoverRunner
                 : $"control GET_NODEMAP failed, ret={f2.Status}");
             return run.Finish(f2.Status);
         }
-        return await run.ExecuteAsync(nodeMap.Value!, runStates, settings.Value!, forceRebalance).ConfigureAwait(false);
+        return await run.ExecuteAsync(nodeMap.Value!, runStates, settings.Value!, forceRebalance, started).ConfigureAwait(false);
     }
 
     /// <summary>Runs steps 2–7 with a node map and settings the caller already has.</summary>
@@ -46,7 +47,8 @@ public static class TakeoverRunner
     {
         ArgumentNullException.ThrowIfNull(nodeMap);
         ArgumentNullException.ThrowIfNull(settings);
-        return new Run(controls, log, time, ct).ExecuteAsync(nodeMap, runStates, settings, forceRebalance);
+        ArgumentNullException.ThrowIfNull(time);
+        return new Run(controls, log, time, ct).ExecuteAsync(nodeMap, runStates, settings, forceRebalance, time.GetTimestamp());
     }
 
     private readonly record struct Failure(int Status, bool TimedOut, string Detail);
@@ -61,7 +63,8 @@ public static class TakeoverRunner
         private readonly List<int> _statuses = [];
         private IReadOnlyDictionary<IPAddress, uint> _assignment = new Dictionary<IPAddress, uint>();
 
-        public async Task<TakeoverResult> ExecuteAsync(NodeMap nodeMap, IReadOnlyDictionary<uint, RunState>? runStates, TakeoverSettings settings, IReadOnlyCollection<uint> forceRebalance)
+        public async Task<TakeoverResult> ExecuteAsync(NodeMap nodeMap, IReadOnlyDictionary<uint, RunState>? runStates, TakeoverSettings settings,
+            IReadOnlyCollection<uint> forceRebalance, long started)
         {
             ArgumentNullException.ThrowIfNull(controls);
             ArgumentNullException.ThrowIfNull(forceRebalance);
@@ -69,8 +72,15 @@ public static class TakeoverRunner
             var nodeCount = nodeMap.Nodes.Count;
             var connected = nodeMap.Nodes.Where(n => (n.Flags & (NodeFlags.Disconnected | NodeFlags.Deleted)) == 0).Select(n => n.Pnn).ToList();
 
+            // When step 7 is reached directly its deadline counts from the start of the run.
+            TimeSpan RemainingOfRun()
+            {
+                var left = (timeout * 3) - time.GetElapsedTime(started);
+                return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+            }
+
             if (settings.FailoverDisabled)
-                return await IpReallocatedAsync(connected, timeout * 3).ConfigureAwait(false);
+                return await IpReallocatedAsync(connected, RemainingOfRun()).ConfigureAwait(false);
 
             // Step 3: every connected node's configured addresses ("known").
             var known = new Dictionary<uint, IReadOnlyList<PublicIp>>();
@@ -133,7 +143,7 @@ public static class TakeoverRunner
             if (!anyHosted && !anyAvailable)
             {
                 Notice("No nodes available to host public IPs yet");
-                return await IpReallocatedAsync(connected, timeout * 3).ConfigureAwait(false);
+                return await IpReallocatedAsync(connected, RemainingOfRun()).ConfigureAwait(false);
             }
 
             // Step 6: allocate.

@@ -263,6 +263,8 @@ public sealed class TestCluster : IAsyncDisposable
             }
             p.Dispose();
         }
+        if (Environment.GetEnvironmentVariable("SC_D2_KEEP") is not null)
+            return; // debugging: keep the logs
         try
         {
             Directory.Delete(Dir, recursive: true);

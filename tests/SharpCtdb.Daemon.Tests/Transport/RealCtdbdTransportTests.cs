@@ -26,7 +26,6 @@ public sealed class RealCtdbdTransportTests
                 new(0, IPAddress.Parse($"{Net}.1"), false),
                 new(1, IPAddress.Parse($"{Net}.2"), false),
             };
-            var events = new EventLog();
             var options = new NodeTransportOptions
             {
                 OwnPnn = 1,
@@ -36,35 +35,65 @@ public sealed class RealCtdbdTransportTests
                 KeepaliveLimit = () => 5,
                 UptimeSeconds = () => 1,
             };
+            var realLog = Path.Combine(ClusterDir, "node.0", "log.ctdb");
+            string RealLog() => File.Exists(realLog) ? File.ReadAllText(realLog) : "";
+            var seenConnected = $"connected to {Net}.2:4379";
+            var seenDead = $"node {Net}.2:4379 is dead";
+
+            // Leg 1: connect, exchange keepalives, then leave; the real daemon must notice at once.
+            var first = new EventLog();
             var transport = new NodeTransport(options, TestLog.For("us"));
-            events.Attach(transport);
+            first.Attach(transport);
             try
             {
                 await transport.StartAsync(TestContext.Current.CancellationToken);
                 await Wait.UntilAsync(() => transport.IsConnected(0), "connected to the real ctdbd", TimeSpan.FromSeconds(60));
 
                 // The real daemon's keepalive: op 9, {0x00040011, uptime}, src 0, dest 1, reqid 0, padded to 40.
-                await Wait.UntilAsync(() => !events.Keepalives.IsEmpty, "keepalive from the real ctdbd", TimeSpan.FromSeconds(30));
-                var (from, ka) = events.Keepalives.First();
+                await Wait.UntilAsync(() => !first.Keepalives.IsEmpty, "keepalive from the real ctdbd", TimeSpan.FromSeconds(30));
+                var (from, ka) = first.Keepalives.First();
                 Assert.Equal(0u, from);
                 Assert.False(ka.Bare);
                 Assert.Equal(0x00040011u, ka.Version);
                 Assert.Equal((0u, 1u, 0u), (ka.Header.SrcNode, ka.Header.DestNode, ka.Header.ReqId));
-                await Wait.UntilAsync(() => !events.Packets.IsEmpty, "messages/controls from the real ctdbd", TimeSpan.FromSeconds(30));
-                Assert.All(events.Packets, p => Assert.Equal(0, p.Packet.Length % 8));
+                await Wait.UntilAsync(() => !first.Packets.IsEmpty, "messages/controls from the real ctdbd", TimeSpan.FromSeconds(30));
+                Assert.All(first.Packets, p => Assert.Equal(0, p.Packet.Length % 8));
 
-                // The real daemon accepted our connection too: it logs node 1 as connected (as seen in its own log).
-                var realLog = Path.Combine(ClusterDir, "node.0", "log.ctdb");
-                await Wait.UntilAsync(() => File.Exists(realLog) && File.ReadAllText(realLog).Contains($"connected to {Net}.2:4379", StringComparison.Ordinal),
+                // The real daemon accepted our connection and counts our keepalives as traffic: with its
+                // KeepaliveInterval 1 / KeepaliveLimit 2 it would declare us dead within 3 s otherwise.
+                await Wait.UntilAsync(() => RealLog().Contains(seenConnected, StringComparison.Ordinal),
                     "real ctdbd logs node 1 as connected", TimeSpan.FromSeconds(30));
+                await Task.Delay(TimeSpan.FromSeconds(4), TestContext.Current.CancellationToken);
+                Assert.DoesNotContain(seenDead, RealLog(), StringComparison.Ordinal);
+                Assert.True(transport.IsConnected(0));
+                Assert.Empty(first.Disconnected);
+            }
+            finally
+            {
+                var leftAt = DateTimeOffset.UtcNow;
+                await transport.DisposeAsync();
+                await Wait.UntilAsync(() => RealLog().Contains(seenDead, StringComparison.Ordinal), "real ctdbd sees us leave", TimeSpan.FromSeconds(10));
+                var line = RealLog().Split('\n').First(l => l.Contains(seenDead, StringComparison.Ordinal));
+                var loggedAt = DateTimeOffset.Parse(line[..line.IndexOf(' ', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture);
+                TestLog.Line($"MEASURED: our transport closed -> real ctdbd logs node dead: {(loggedAt - leftAt).TotalMilliseconds:0.0} ms");
+            }
+
+            // Leg 2: we come back (a restart); the real daemon reconnects; then its process is killed.
+            var second = new EventLog();
+            transport = new NodeTransport(options, TestLog.For("us2"));
+            second.Attach(transport);
+            try
+            {
+                await transport.StartAsync(TestContext.Current.CancellationToken);
+                await Wait.UntilAsync(() => transport.IsConnected(0), "connected again after our restart", TimeSpan.FromSeconds(30));
 
                 // Its process dies: the kernel closes its sockets and we must notice in milliseconds.
                 var pid = int.Parse((await RunScriptAsync("pid", "0")).Output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
                 using var process = Process.GetProcessById(pid);
-                var killedAt = events.Now;
+                var killedAt = second.Now;
                 process.Kill();
-                await Wait.UntilAsync(() => events.DisconnectedCount(0) == 1, "death of the real ctdbd seen", TimeSpan.FromSeconds(10));
-                var (_, reason, at) = events.Disconnected.Single();
+                await Wait.UntilAsync(() => second.DisconnectedCount(0) == 1, "death of the real ctdbd seen", TimeSpan.FromSeconds(10));
+                var (_, reason, at) = second.Disconnected.Single();
                 TestLog.Line($"MEASURED: real ctdbd SIGKILL -> PeerDisconnected: {(at - killedAt).TotalMilliseconds:0.0} ms ({reason})");
                 Assert.Equal("connection closed", reason);
             }
@@ -145,8 +174,8 @@ public sealed class RealCtdbdTransportTests
             psi.ArgumentList.Add(a);
         psi.Environment["CTDB_REAL_DIR"] = ClusterDir;
         psi.Environment["CTDB_REAL_NET"] = Net;
-        // Real keepalives every second instead of 5 so that the test doesn't wait for them.
-        psi.Environment["CTDB_REAL_TUNABLES"] = "KeepaliveInterval=1";
+        // Real keepalives every second and a short limit, so that the test neither waits long nor misses a dead peer.
+        psi.Environment["CTDB_REAL_TUNABLES"] = "KeepaliveInterval=1 KeepaliveLimit=2";
         var sw = Stopwatch.StartNew();
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start cluster.sh");
         p.StandardInput.Close();
