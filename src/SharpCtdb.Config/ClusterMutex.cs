@@ -193,7 +193,8 @@ public sealed partial class ClusterMutex : IDisposable
             released = _released;
         if (!released)
         {
-            _log.Error("Cluster lock helper terminated");
+            // The owner logs "Cluster lock helper terminated" and reacts; this is only the detail.
+            _log.Info($"cluster lock helper {HelperPid} exited or closed its stdout: lock lost");
             _lost.TrySetResult();
             Terminate();
         }

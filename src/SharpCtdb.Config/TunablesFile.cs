@@ -46,15 +46,15 @@ public static class TunablesFile
             {
                 case IniLineKind.Section:
                 case IniLineKind.MalformedSection:
-                    Problem(line.Line, $"Invalid line: section headers are not allowed in tunables file ('{line.Name}')");
+                    Problem(line.Line, $"Invalid line for section [{line.Name.TrimStart('[')}] - sections not supported");
                     continue;
                 case IniLineKind.NoValue:
-                    Problem(line.Line, $"Invalid line: tunable '{line.Name}' has no value");
+                    Problem(line.Line, $"Invalid line containing \"{line.Name}\"");
                     continue;
             }
             if (line.Value.Length == 0)
             {
-                Problem(line.Line, $"Invalid line: tunable '{line.Name}' has no value");
+                Problem(line.Line, $"Invalid line containing \"{line.Name}\"");
                 continue;
             }
             if (!CNumber.TryParseWholeUInt32(line.Value, out var value))

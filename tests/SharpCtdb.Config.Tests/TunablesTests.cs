@@ -171,6 +171,8 @@ public class TunablesTests
             VerifyRecoveryLock=0
             TakeoverTimeout = \
             12
+            RecoverTimeout=010
+              ElectionTimeout=4
             """);
         var sink = new CollectingSink();
         var t = new TunableSet();
@@ -180,7 +182,12 @@ public class TunablesTests
         Assert.Equal(1u, t.EnableBans);
         Assert.Equal(0u, t["VerifyRecoveryLock"]);
         Assert.Equal(12u, t.TakeoverTimeout);
+        Assert.Equal(8u, t.RecoverTimeout);
+        Assert.Equal(4u, t.ElectionTimeout);
         Assert.Equal([4, 5, 6, 7, 8, 9], problems.Select(p => p.Line));
+        Assert.Equal("Invalid line for section [section] - sections not supported", problems[0].Message);
+        Assert.Equal("Invalid line containing \"NoValue\"", problems[1].Message);
+        Assert.Equal("Invalid line containing \"Empty\"", problems[2].Message);
         Assert.Equal("Unknown tunable \"NoSuchTunable\"", problems[4].Message);
         Assert.Equal("Obsolete tunable \"VerifyRecoveryLock\"", problems[5].Message);
         Assert.Equal("Invalid value \"1x\" for tunable \"EnableBans\"", problems[3].Message);

@@ -508,7 +508,7 @@ public sealed class EventRunnerTests
         b.Script("10.env", "echo \"$CTDB_BASE|$CTDB_LOGGING|$CTDB_DEBUGLEVEL|${CTDB_INTERACTIVE-unset}|$CTDB_DEBUG_LOCKS\"");
         var config = new SharpCtdb.Config.CtdbConfig
         {
-            Logging = new SharpCtdb.Config.LoggingConfig { Location = "syslog", LogLevel = 4 },
+            Logging = new SharpCtdb.Config.LoggingConfig { Location = "syslog", LogLevel = 10 },
             Database = new SharpCtdb.Config.DatabaseConfig { LockDebugScript = "/etc/ctdb/debug_locks.sh" },
             Event = new SharpCtdb.Config.EventConfig { DebugScript = Path.Combine(b.Path, "dbg.sh") },
         };

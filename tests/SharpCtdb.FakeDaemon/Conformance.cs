@@ -108,7 +108,15 @@ public static partial class ConformanceRunner
     [GeneratedRegex(@"/tmp/ctdbconv\.[^/]+/base")]
     private static partial Regex ConverterBaseDir();
 
-    public static async Task<CaseResult> RunAsync(ConformanceCase c, ToolInvoker tool, string? toolBinary, CancellationToken ct)
+    /// <summary>Starts a fake daemon for a state: (state text, socket, CTDB_BASE, db dir) → something to dispose.</summary>
+    public delegate Task<IAsyncDisposable> DaemonStarter(string stateText, string socket, string baseDir, string dbDir, CancellationToken ct);
+
+    /// <summary>The fake daemon inside this process.</summary>
+    public static readonly DaemonStarter InProcess = (state, socket, baseDir, dbDir, _) =>
+        Task.FromResult<IAsyncDisposable>(FakeCtdbd.Start(FakeState.Parse(state), socket, baseDir, dbDir));
+
+    public static async Task<CaseResult> RunAsync(ConformanceCase c, ToolInvoker tool, string? toolBinary, CancellationToken ct,
+        DaemonStarter? startDaemon = null)
     {
         // Short paths: Unix socket paths must stay below ~100 characters.
         var root = Path.Combine("/tmp", "sc-kc-" + Guid.NewGuid().ToString("N")[..10]);
@@ -116,13 +124,13 @@ public static partial class ConformanceRunner
         var dbDir = Path.Combine(root, "db");
         var socket = Path.Combine(root, "ctdbd.sock");
         Directory.CreateDirectory(baseDir);
-        FakeCtdbd? daemon = null;
+        IAsyncDisposable? daemon = null;
         var results = new List<StepResult>();
         try
         {
             WriteConfig(baseDir, c.ConfigFiles);
             if (c.StateText is not null)
-                daemon = FakeCtdbd.Start(FakeState.Parse(c.StateText), socket, baseDir, dbDir);
+                daemon = await (startDaemon ?? InProcess)(c.StateText, socket, baseDir, dbDir, ct).ConfigureAwait(false);
             for (var i = 0; i < c.Steps.Count; i++)
             {
                 var step = c.Steps[i];

@@ -10,11 +10,15 @@ public class NodeTrafficTests
 
     private static uint PnnOf(string address) => uint.Parse(address.Split('.')[3], System.Globalization.CultureInfo.InvariantCulture) - 1;
 
-    [Fact]
-    public void HeadersNameTheSendingAndReceivingNodes()
+    public static TheoryData<string> NodeRecordings() => new(["node-traffic", "node-startup-election"]);
+
+    [Theory]
+    [MemberData(nameof(NodeRecordings))]
+    public void HeadersNameTheSendingAndReceivingNodes(string name)
     {
-        Assert.True(Rec.Packets.Count > 100);
-        foreach (var p in Rec.Packets)
+        var rec = GoldenRecording.Load(name);
+        Assert.True(rec.Packets.Count > 100);
+        foreach (var p in rec.Packets)
         {
             Assert.True(p.IsNodeTraffic);
             var h = p.Header;
@@ -43,11 +47,13 @@ public class NodeTrafficTests
         Assert.Equal(5u, stream[1] - stream[0]);
     }
 
-    [Fact]
-    public void MessagesDecodeWithTheTypeTheirSrvidUses()
+    [Theory]
+    [MemberData(nameof(NodeRecordings))]
+    public void MessagesDecodeWithTheTypeTheirSrvidUses(string name)
     {
+        var rec = GoldenRecording.Load(name);
         var kinds = new HashSet<string>();
-        foreach (var p in Rec.Packets.Where(p => p.Header.Operation == Operation.ReqMessage))
+        foreach (var p in rec.Packets.Where(p => p.Header.Operation == Operation.ReqMessage))
         {
             var m = ReqMessage.Decode(p.Bytes);
             Assert.Equal(0u, m.Header.ReqId);
@@ -69,6 +75,17 @@ public class NodeTrafficTests
                     Assert.Equal(dm.ToBytes(), m.Data);
                     kinds.Add("disable");
                     break;
+                case Srvid.Election:
+                    var e = ElectionMessage.FromBytes(m.Data);
+                    Assert.Equal(m.Data, e.ToBytes());
+                    Assert.Equal(m.Header.SrcNode, e.Pnn);
+                    kinds.Add("election");
+                    break;
+                case Srvid.TakeoverRun:
+                    var t = SrvidMessage.FromBytes(m.Data);
+                    Assert.Equal(m.Data, t.ToBytes());
+                    kinds.Add("takeover");
+                    break;
                 case var s when (s & 0xFFFF000000000000) == Srvid.Recovery:
                     var buf = RecBuffer.FromBytes(m.Data);
                     Assert.Equal(m.Data, buf.ToBytes());
@@ -81,7 +98,51 @@ public class NodeTrafficTests
             }
         }
         Assert.Contains("leader", kinds);
-        Assert.Contains("recovery", kinds);
+        Assert.Contains(name == "node-traffic" ? "recovery" : "election", kinds);
+    }
+
+    [Fact]
+    public void StartupElectionMessage()
+    {
+        var rec = GoldenRecording.Load("node-startup-election");
+        var elections = rec.Packets.Where(p => p.Header.Operation == Operation.ReqMessage).Select(p => ReqMessage.Decode(p.Bytes))
+            .Where(m => m.Srvid == Srvid.Election).ToList();
+        Assert.NotEmpty(elections);
+        foreach (var m in elections)
+        {
+            Assert.Equal(ElectionMessage.Size, m.Data.Length);
+            var e = ElectionMessage.FromBytes(m.Data);
+            Assert.Equal(3u, e.NumConnected);
+            // At start-up every node is still UNHEALTHY; priority_time is the recovery daemon's start time.
+            Assert.Equal(NodeFlags.Unhealthy, e.NodeFlags);
+            Assert.InRange(e.PriorityTime.Usec, 0, 999_999);
+            Assert.True(e.PriorityTime.Sec > 1_600_000_000);
+        }
+        // The election is broadcast to all other nodes; the winner then broadcasts itself as leader.
+        var winner = elections[0].Header.SrcNode;
+        var leaders = rec.Packets.Where(p => p.Header.Operation == Operation.ReqMessage).Select(p => ReqMessage.Decode(p.Bytes))
+            .Where(m => m.Srvid == Srvid.Leader).Select(m => ControlPayloads.ReadU32(m.Data)).Where(l => l != Pnn.Unknown).Distinct();
+        Assert.Equal([winner], leaders);
+    }
+
+    [Fact]
+    public void StartupKeepalivesAndTakeoverRuns()
+    {
+        var rec = GoldenRecording.Load("node-startup-election");
+        var ka = rec.Packets.Where(p => p.Header.Operation == Operation.ReqKeepalive).Select(p => ReqKeepalive.Decode(p.Bytes)).ToList();
+        Assert.NotEmpty(ka);
+        Assert.All(ka, k => Assert.Equal(0x00040011u, k.Version));
+        Assert.Contains(ka, k => k.Uptime < 30); // freshly started daemons report small uptimes
+        var controls = rec.Controls().ToList();
+        Assert.Contains(controls, c => c.Request.Opcode == ControlOpcode.Startup);
+        // TAKEOVER_IP / RELEASE_IP carry a public_ip; the pnn is the new owner.
+        foreach (var (req, _) in controls.Where(c => c.Request.Opcode is ControlOpcode.TakeoverIp or ControlOpcode.ReleaseIp))
+        {
+            var ip = PublicIp.FromBytes(req.Data);
+            Assert.StartsWith("198.51.100.", ip.Addr.ToString());
+            if (req.Opcode == ControlOpcode.TakeoverIp)
+                Assert.Equal(req.Header.DestNode, ip.Pnn);
+        }
     }
 
     [Fact]

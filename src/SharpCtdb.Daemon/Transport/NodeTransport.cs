@@ -636,8 +636,17 @@ public sealed class NodeTransport : IAsyncDisposable
     {
         while (!ct.IsCancellationRequested)
         {
-            // A zero interval would spin; the tunable is re-read at every tick so setvar applies.
-            var interval = Math.Max(1u, _options.KeepaliveIntervalSeconds());
+            // Re-read at every tick so that setvar applies; a zero interval would spin.
+            uint interval;
+            try
+            {
+                interval = Math.Max(1u, _options.KeepaliveIntervalSeconds());
+            }
+            catch (Exception e)
+            {
+                _log.Error($"Cannot read KeepaliveInterval, using 5 s: {e.Message}");
+                interval = 5;
+            }
             try
             {
                 await Task.Delay(TimeSpan.FromSeconds(interval), _time, ct).ConfigureAwait(false);

@@ -18,6 +18,8 @@ public static class TakeoverRunner
         IReadOnlyCollection<uint> forceRebalance, ITakeoverControls controls, CtdbLog log, TimeProvider time, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(time);
         var run = new Run(controls, log, time, ct);
         var started = time.GetTimestamp();
 
@@ -47,6 +49,7 @@ public static class TakeoverRunner
     {
         ArgumentNullException.ThrowIfNull(nodeMap);
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(time);
         return new Run(controls, log, time, ct).ExecuteAsync(nodeMap, runStates, settings, forceRebalance, time.GetTimestamp());
     }

@@ -78,15 +78,15 @@ public sealed class TestCluster : IAsyncDisposable
         return ("dotnet", [Path.Combine(dir, "ctdbd.dll")]);
     }
 
-    public static Process StartDaemon(string ctdbBase, IEnumerable<string> args, bool redirectStdin = true)
+    public static Process StartDaemon(string ctdbBase, IEnumerable<string> args, bool redirectStdin = true, bool redirectOutput = true)
     {
         var (file, lead) = DaemonCommand();
         var psi = new ProcessStartInfo(file)
         {
             UseShellExecute = false,
             RedirectStandardInput = redirectStdin,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            RedirectStandardOutput = redirectOutput,
+            RedirectStandardError = redirectOutput,
         };
         foreach (var a in lead.Concat(args))
             psi.ArgumentList.Add(a);

@@ -104,9 +104,10 @@ public sealed class NodeTransportTests
             new Random(i).NextBytes(b);
             return b;
         }).ToArray();
+        var encoded = payloads.Select((p, i) => Packets.Message(1, 0, (ulong)i, p)).ToArray();
         var sw = Stopwatch.StartNew();
-        for (var i = 0; i < payloads.Length; i++)
-            Assert.True(c[0].Send(1, Packets.Message(1, 0, (ulong)i, payloads[i])));
+        foreach (var packet in encoded)
+            Assert.True(c[0].Send(1, packet));
         // smbd-style unpadded packet (length 32 + 12 + 3 = 47): must go out padded to 48.
         var unpadded = Packets.Message(1, 0, 99, [1, 2, 3]).AsSpan(0, 47).ToArray();
         BinaryPrimitives.WriteUInt32LittleEndian(unpadded, 47);
@@ -511,5 +512,48 @@ public sealed class NodeTransportTests
         Assert.True(c[0].IsConnected(1));
         c[0].KeepaliveTick();
         Assert.False(c[0].IsConnected(1));
+    }
+
+    [Fact]
+    public async Task PeerThatStopsReading_OverflowsTheSendQueue_AndIsDropped()
+    {
+        // Like a SIGSTOPped peer under load: TCP stays up, but nothing is read, so our queue can only grow.
+        await using var raw = new RawPeer("127.0.92.71", readAccepted: false);
+        var nodes = new List<TransportNode> { new(0, IPAddress.Parse("127.0.92.70"), false), new(1, raw.Address, false) };
+        var events = new EventLog();
+        await using var t = new NodeTransport(new NodeTransportOptions
+        {
+            OwnPnn = 0,
+            OwnAddress = nodes[0].Address,
+            Nodes = nodes,
+            KeepaliveIntervalSeconds = () => 3600,
+            KeepaliveLimit = () => 5,
+            UptimeSeconds = () => 1,
+            SendQueueMaxBytes = 8 * 1024 * 1024,
+        }, TestLog.For("overflow"));
+        events.Attach(t);
+        await t.StartAsync(TestContext.Current.CancellationToken);
+        using var toUs = await raw.ConnectAsync(nodes[0].Address);
+        await Wait.UntilAsync(() => t.IsConnected(1), "connected");
+
+        // Far more than the kernel socket buffers and the 8 MB queue limit can hold. Send never blocks.
+        var big = Packets.Message(1, 0, 1, new byte[1024 * 1024]);
+        var accepted = 0;
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < 200 && t.IsConnected(1); i++)
+        {
+            if (t.Send(1, big))
+                accepted++;
+            else
+                break;
+            if (i % 10 == 9)
+                await Task.Delay(20, TestContext.Current.CancellationToken); // let the writer fill the socket buffers
+        }
+        TestLog.Line($"accepted {accepted} x 1 MB before the overflow, in {sw.ElapsedMilliseconds} ms");
+        await Wait.UntilAsync(() => events.DisconnectedCount(1) == 1, "stuck peer dropped", Prompt);
+        Assert.Equal("send queue overflow", events.Disconnected.Single().Reason);
+        Assert.InRange(accepted, 8, 199);
+        Assert.False(t.Send(1, big));
+        Assert.True(await Packets.SeesEofAsync(toUs, Prompt));
     }
 }

@@ -178,9 +178,10 @@ internal sealed class RawPeer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
 
-    public RawPeer(string address, int port = TransportCluster.Port, bool dropAccepted = false)
+    public RawPeer(string address, int port = TransportCluster.Port, bool dropAccepted = false, bool readAccepted = true)
     {
         _dropAccepted = dropAccepted;
+        _readAccepted = readAccepted;
         Address = IPAddress.Parse(address);
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _listener.Bind(new IPEndPoint(Address, port));
@@ -198,6 +199,7 @@ internal sealed class RawPeer : IAsyncDisposable
     public int AcceptedClosed => _acceptedClosed;
 
     private readonly bool _dropAccepted;
+    private readonly bool _readAccepted;
     private int _acceptedClosed;
 
     private async Task AcceptLoopAsync()
@@ -214,7 +216,8 @@ internal sealed class RawPeer : IAsyncDisposable
                     Interlocked.Increment(ref _acceptedClosed);
                     continue;
                 }
-                _ = ReadAsync(s);
+                if (_readAccepted)
+                    _ = ReadAsync(s);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)

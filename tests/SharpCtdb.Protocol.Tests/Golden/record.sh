@@ -9,12 +9,14 @@ set -eu
 cluster=${1:?cluster dir}
 here=$(cd "$(dirname "$0")" && pwd)
 rec="$here/../../../scripts/record-ctdb-traffic"
+# Relative paths only, so that no path of the recording machine ends up in the recordings.
+cd "$here"
 export CTDB_TEST_MODE=yes CTDB_BASE="$cluster/node.0"
 upstream="$cluster/node.0/run/ctdbd.socket"
 
 r() { # r NAME ctdb-args...
 	local name=$1; shift
-	"$rec" run --upstream "$upstream" --out "$here/$name.json" --name "$*" -- ctdb "$@"
+	"$rec" run --upstream "$upstream" --out "$name.json" --name "$*" -- ctdb "$@"
 }
 
 r status status
@@ -64,10 +66,18 @@ r setvar-obsolete setvar MaxRedirectCount 4
 r setdbsticky-x setdbsticky x.tdb
 r getdbstatus-persistent getdbstatus sc_golden_p.tdb
 # REPLY_CALL with data (the tool never fetches through the daemon): a tiny raw client.
-"$rec" run --upstream "$upstream" --out "$here/fetch-calls.json" --name "fetch calls x.tdb goldenkey" -- python3 "$here/fetch-client.py" 0x51846878 goldenkey
+"$rec" run --upstream "$upstream" --out "fetch-calls.json" --name "fetch calls x.tdb goldenkey" -- python3 ./fetch-client.py 0x51846878 goldenkey
 ctdb writekey x.tdb k5 abcde
-"$rec" run --upstream "$upstream" --out "$here/fetch-calls-5.json" --name "fetch calls x.tdb k5" -- python3 "$here/fetch-client.py" 0x51846878 k5
-"$rec" run --upstream "$upstream" --out "$here/raw-controls.json" --name "raw controls" -- python3 "$here/raw-controls.py"
+"$rec" run --upstream "$upstream" --out "fetch-calls-5.json" --name "fetch calls x.tdb k5" -- python3 ./fetch-client.py 0x51846878 k5
+"$rec" run --upstream "$upstream" --out "raw-controls.json" --name "raw controls" -- python3 ./raw-controls.py
 # Node-to-node traffic (keepalives, leader broadcasts, election, recovery) while the leader is killed and restarted.
-CTDB_REAL_DIR="$cluster" "$rec" tcp --net "${CTDB_REAL_NET:-127.0.81}" --seconds 45 --out "$here/node-traffic.json" \
-	--name "node traffic: kill and restart leader" -- "$here/node-events.sh"
+CTDB_REAL_DIR="$cluster" "$rec" tcp --net "${CTDB_REAL_NET:-127.0.81}" --seconds 45 --out "node-traffic.json" \
+	--name "node traffic: kill and restart leader" -- ./node-events.sh
+
+# Start-up of a cluster without a cluster lock: a classic election with CTDB_SRVID_ELECTION messages.
+elect=/tmp/sc-elect
+CTDB_REAL_DIR=$elect CTDB_REAL_NET=${CTDB_REAL_NET:-127.0.81} /work/shared/anchors/ctdb-real/cluster.sh setup 3
+sed -i '/cluster lock/d' "$elect"/node.*/ctdb.conf
+CTDB_REAL_DIR=$elect "$rec" tcp --net "${CTDB_REAL_NET:-127.0.81}" --seconds 30 --out node-startup-election.json \
+	--name "node traffic: start 3 nodes without a cluster lock" -- ./start-without-lock.sh
+CTDB_REAL_DIR=$elect /work/shared/anchors/ctdb-real/cluster.sh stop
