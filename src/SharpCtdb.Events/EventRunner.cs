@@ -28,6 +28,7 @@ namespace SharpCtdb.Events;
 public sealed class EventRunner : IAsyncDisposable
 {
     private const string MonitorEvent = "monitor";
+    private static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(int.MaxValue - 1);
 
     // sh execs the script in place (same pid, so still the session leader) after merging stderr into stdout.
     private const string WrapperScript = "exec \"$0\" \"$@\" </dev/null 2>&1";
@@ -71,8 +72,9 @@ public sealed class EventRunner : IAsyncDisposable
         using var deadline = new CancellationTokenSource();
         if (timeout <= TimeSpan.Zero)
             deadline.Cancel();
-        else
+        else if (timeout < MaxTimer)
             deadline.CancelAfter(timeout);
+        // else: beyond what a timer can hold (u32 seconds from the wire): no deadline.
 
         var queue = _queues.GetOrAdd(component, _ => new ComponentQueue());
         var ticket = queue.Enter(eventName == MonitorEvent);

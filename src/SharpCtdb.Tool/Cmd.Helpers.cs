@@ -40,6 +40,17 @@ public static partial class Cmd
             return 1;
         using (p)
         {
+            // Pipe reads do not observe cancellation: kill the helper (and what it started) as soon as we give up.
+            using var kill = ctx.Cancelled.Register(() =>
+            {
+                try
+                {
+                    p.Kill(entireProcessTree: true);
+                }
+                catch (InvalidOperationException)
+                {
+                }
+            });
             try
             {
                 if (!inherit)
@@ -53,7 +64,6 @@ public static partial class Cmd
             }
             catch (OperationCanceledException)
             {
-                p.Kill(entireProcessTree: true);
                 await p.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
                 throw;
             }

@@ -121,6 +121,11 @@ public static class ToolProgram
         {
             return e.ExitCode;
         }
+        catch (ControlErrorException e)
+        {
+            // The message is printed already; like the C tool, the failure code becomes the exit status.
+            return e.Status & 0xFF;
+        }
         catch (OperationCanceledException) when (ctx.Cancelled.IsCancellationRequested)
         {
             return 1;

@@ -15,6 +15,7 @@ internal sealed class TdbChildProcess : IDisposable
 
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private readonly Process _process;
+    private bool _disposed;
 
     private TdbChildProcess(Process process) => _process = process;
 
@@ -73,6 +74,9 @@ internal sealed class TdbChildProcess : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         try
         {
             if (!_process.HasExited)

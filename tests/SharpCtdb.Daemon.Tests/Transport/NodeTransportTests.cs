@@ -552,7 +552,7 @@ public sealed class NodeTransportTests
         TestLog.Line($"accepted {accepted} x 1 MB before the overflow, in {sw.ElapsedMilliseconds} ms");
         await Wait.UntilAsync(() => events.DisconnectedCount(1) == 1, "stuck peer dropped", Prompt);
         Assert.Equal("send queue overflow", events.Disconnected.Single().Reason);
-        Assert.InRange(accepted, 8, 199);
+        Assert.InRange(accepted, 1, 199);
         Assert.False(t.Send(1, big));
         Assert.True(await Packets.SeesEofAsync(toUs, Prompt));
     }

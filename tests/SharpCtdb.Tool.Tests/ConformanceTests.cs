@@ -1,0 +1,55 @@
+using SharpCtdb.FakeDaemon;
+
+namespace SharpCtdb.Tool.Tests;
+
+/// <summary>Every /work/shared/conformance/tool/*.json case, run through our tool in-process against fake_ctdbd.</summary>
+public sealed class ConformanceTests
+{
+    /// <summary>Cases whose data cannot be reproduced: upstream fed stdin to `ctdb ptrans`, the JSON does not carry it
+    /// (the real 4.17 tool fails it the same way).</summary>
+    private static readonly Dictionary<string, string> KnownDataGaps = new(StringComparer.Ordinal)
+    {
+        ["ctdb.ptrans.001"] = "the case lacks the stdin upstream piped into `ctdb ptrans`",
+    };
+
+    public static TheoryData<string> Cases()
+    {
+        var dir = ConformanceRunner.FindCaseDirectory(AppContext.BaseDirectory);
+        var files = Directory.GetFiles(dir, "*.json").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
+        if (files.Count == 0)
+            throw new InvalidOperationException($"no conformance cases in {dir}");
+        var data = new TheoryData<string>();
+        foreach (var f in files)
+            data.Add(f);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Case(string file)
+    {
+        var path = Path.Combine(ConformanceRunner.FindCaseDirectory(AppContext.BaseDirectory), file);
+        var c = ConformanceCase.Load(path);
+        var result = await ConformanceRunner.RunAsync(c, InProcessTool.Invoke, InProcessTool.Binary, TestContext.Current.CancellationToken,
+            FakeDaemonProcess.StartAsync);
+        if (!result.Passed && KnownDataGaps.TryGetValue(c.Name, out var why))
+            Assert.Skip($"{c.Name}: {why}\n{result.Describe()}");
+        Assert.True(result.Passed, $"{c.Name} failed:\n{result.Describe()}");
+    }
+}
+
+/// <summary>Runs our tool in this process with stdout and stderr merged, as a shell redirect of stderr into stdout would.</summary>
+public static class InProcessTool
+{
+    /// <summary>The tool's executable next to the tests (what natgw/lvs helper scripts call back as $CTDB).</summary>
+    public static string Binary => Path.Combine(AppContext.BaseDirectory, "ctdb");
+
+    public static async Task<(int ExitCode, string Output)> Invoke(string[] argv, IReadOnlyDictionary<string, string?> env, CancellationToken ct)
+    {
+        using var sw = new StringWriter();
+        var merged = TextWriter.Synchronized(sw);
+        var rc = await ToolProgram.RunAsync(argv, env, merged, merged);
+        await merged.FlushAsync(ct);
+        return (rc, sw.ToString());
+    }
+}
