@@ -242,7 +242,9 @@ public sealed unsafe class TdbFile : IDisposable
     /// <summary>tdb_transaction_start (blocking).</summary>
     public void TransactionStart() => Check(TdbNative.tdb_transaction_start(Live()), "tdb_transaction_start");
 
-    /// <summary>tdb_transaction_start_nonblock: false on lock contention.</summary>
+    /// <summary>tdb_transaction_start_nonblock: false if another opener holds the transaction lock. Note libtdb only
+    /// makes the transaction lock non-blocking: it still WAITS for the all-record read lock (e.g. while another process
+    /// holds tdb_lockall).</summary>
     public bool TryTransactionStart() => Nonblock(TdbNative.tdb_transaction_start_nonblock(Live()), "tdb_transaction_start_nonblock");
 
     /// <summary>tdb_transaction_prepare_commit.</summary>
@@ -305,8 +307,9 @@ public sealed unsafe class TdbFile : IDisposable
     {
         if (rc == 0)
             return true;
-        // Contention shows up as TDB_ERR_LOCK (fcntl EAGAIN/EACCES or a busy mutex); anything else is a real failure.
-        if (LastError is TdbError.Lock or TdbError.LockTimeout)
+        // Contention shows up as TDB_ERR_LOCK (fcntl EAGAIN/EACCES or a busy mutex), or TDB_ERR_NOLOCK for the
+        // transaction lock; anything else is a real failure.
+        if (LastError is TdbError.Lock or TdbError.LockTimeout or TdbError.NoLock)
             return false;
         throw Failure(operation);
     }

@@ -45,6 +45,15 @@ public class TunablesTests
     }
 
     [Fact]
+    public void WireOrderAgreesWithTheProtocolTunableList()
+    {
+        Assert.Equal(TunableList.SlotNames, TunableSet.WireOrder);
+        var values = new TunableSet().ToTunableListValues();
+        var decoded = TunableList.FromBytes(new TunableList(values).ToBytes());
+        Assert.Equal(values, decoded.Values);
+    }
+
+    [Fact]
     public void TunableListValuesFollowTheWireOrder()
     {
         var t = new TunableSet();

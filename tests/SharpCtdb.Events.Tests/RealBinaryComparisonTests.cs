@@ -31,8 +31,8 @@ public sealed partial class RealBinaryComparisonTests
         ["status", "legacy", "sixtyfour"],
         ["run", "1", "legacy", "hang"],
         ["status", "legacy", "hang"],
-        ["run", "0", "legacy", "startup"],
-        ["status", "legacy", "startup"],
+        // Not compared: `run 0 ...` (the real daemon races a zero timer against the first script; under load the
+        // script sometimes wins). Ours always times out at once; see EventRunnerTests.ZeroTimeoutTimesOutAtOnceLike417.
         ["run", "10", "nope", "monitor"],
         ["status", "nope", "monitor"],
         ["run", "10", "legacy", "empty-args", ""],

@@ -6,7 +6,8 @@ namespace SharpCtdb.Tdb.Tests;
 /// <summary>
 /// A second process (this test executable in child mode) that opens a tdb and takes locks on command, standing in for
 /// smbd / the ctdb tool. Needed because fcntl locks are per process and libtdb refuses a second open in one process.
-/// Line protocol on stdin/stdout: lock|trylock|unlock HEX, lockall, unlockall, store HEX HEX, fetch HEX, count, flags,
+/// Line protocol on stdin/stdout: lock|trylock|unlock HEX, lockall, unlockall, txstart, txcancel, store HEX HEX,
+/// fetch HEX, count, flags,
 /// quit. Replies "OK [value]", "BUSY", "NONE" or "ERR message". "-" stands for empty bytes.
 /// </summary>
 internal sealed class TdbChildProcess : IDisposable
@@ -152,6 +153,12 @@ internal sealed class TdbChildProcess : IDisposable
                 return "OK";
             case "unlockall":
                 tdb.UnlockAll();
+                return "OK";
+            case "txstart":
+                tdb.TransactionStart();
+                return "OK";
+            case "txcancel":
+                tdb.TransactionCancel();
                 return "OK";
             case "store":
                 tdb.Store(Unhex(words[1]), Unhex(words[2]));

@@ -219,13 +219,28 @@ public class TdbFileTests
         Assert.Equal("OK", child.Send("lockall"));
         Assert.False(tdb.TryLockAll());
         Assert.False(tdb.TryChainLock("x"u8));
-        Assert.False(tdb.TryTransactionStart());
         Assert.Equal("OK", child.Send("unlockall"));
         Assert.True(tdb.TryLockAll());
         Assert.Equal("BUSY", child.Send("trylock 78"));
         tdb.UnlockAll();
         Assert.Equal("OK", child.Send("trylock 78"));
         Assert.Equal("OK", child.Send("unlock 78"));
+    }
+
+    [Fact]
+    public void TransactionStartNonblockContendsWithAnotherProcessesTransaction()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("txlock.tdb");
+        using var tdb = TdbFile.Open(path, 131, TdbFlags.DisallowNesting, Rw);
+        using var child = TdbChildProcess.Start(path, TdbFlags.DisallowNesting, OpenFlags.ReadWrite);
+        Assert.Equal("OK", child.Send("txstart"));
+        Assert.False(tdb.TryTransactionStart());
+        Assert.False(tdb.TransactionActive);
+        Assert.Equal("OK", child.Send("txcancel"));
+        Assert.True(tdb.TryTransactionStart());
+        Assert.True(tdb.TransactionActive);
+        tdb.TransactionCancel();
     }
 
     [Fact]
