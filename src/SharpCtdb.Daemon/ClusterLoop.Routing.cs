@@ -70,6 +70,27 @@ internal sealed partial class ClusterLoop
         p.Tcs.TrySetResult(new ControlResult(reply.Status, reply.Data, reply.ErrorMessage));
     }
 
+    /// <summary>
+    /// Keepalive version check (§3.2): with a peer of another version the more recently started node leaves
+    /// (shutdown, exit 0), unless AllowMixedVersions is set. A bare (old-style) keepalive counts as mismatched.
+    /// </summary>
+    public void OnKeepalive(uint pnn, ReqKeepalive keepalive)
+    {
+        if (Tunables.AllowMixedVersions != 0 || _shuttingDown)
+            return;
+        var ours = _settings.KeepaliveVersion;
+        var uptime = (uint)(_time.GetUtcNow() - _startTime).TotalSeconds;
+        var mismatch = keepalive.Bare || keepalive.Version != ours;
+        if (!mismatch)
+            return;
+        if (keepalive.Bare || keepalive.Uptime > uptime || (keepalive.Uptime == uptime && keepalive.Version > ours))
+        {
+            _log.Error($"Node {pnn} runs version 0x{keepalive.Version:x8}, this node 0x{ours:x8}");
+            _log.Error("CTDB Cluster with mixed versions, cannot continue");
+            Shutdown(0);
+        }
+    }
+
     public void OnPeerConnected(uint pnn)
     {
         if (NodeOrNull(pnn) is not { } n || n.Deleted)

@@ -20,6 +20,8 @@ internal sealed record DaemonSettings
     public string? ClusterLockLaunchSpec { get; init; }
     public IReadOnlyList<(IPAddress Address, uint Mask, IReadOnlyList<string> Ifaces)> PublicAddresses { get; init; } = [];
     public bool FastStart { get; init; }
+    /// <summary>(major &lt;&lt; 16) | minor sent in keepalives; 4.17 = 0x00040011.</summary>
+    public uint KeepaliveVersion { get; init; } = 0x00040011;
     public TimeSpan InitialElectionDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 }
 

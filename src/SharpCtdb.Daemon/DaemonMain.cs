@@ -149,6 +149,7 @@ internal static class DaemonMain
             ClusterLockLaunchSpec = clusterLock is null ? null : LockSpecDyingWithUs(clusterLock, DefaultMutexHelper()),
             PublicAddresses = [.. publicAddresses.Entries.Select(e => (e.Address, (uint)e.MaskBits, e.Interfaces))],
             FastStart = paths.TestMode,
+            KeepaliveVersion = KeepaliveVersion(),
         };
         var cluster = new ClusterLoop(settings, new NoopEventHooks());
 

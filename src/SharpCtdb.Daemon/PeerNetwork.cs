@@ -14,6 +14,7 @@ internal sealed class PeerNetwork : IPeerNetwork
         transport.PeerConnected += pnn => loop.Post(() => cluster.OnPeerConnected(pnn));
         transport.PeerDisconnected += (pnn, reason) => loop.Post(() => cluster.OnPeerDisconnected(pnn, reason));
         transport.PacketReceived += (pnn, packet) => loop.Post(() => cluster.OnPeerPacket(pnn, packet));
+        transport.KeepaliveReceived += (pnn, keepalive) => loop.Post(() => cluster.OnKeepalive(pnn, keepalive));
     }
 
     public Task StartAsync(CancellationToken ct) => _transport.StartAsync(ct);

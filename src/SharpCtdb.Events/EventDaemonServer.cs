@@ -114,9 +114,9 @@ public sealed class EventDaemonServer(string socketPath, EventRunner runner, Ctd
         {
             reply = await ExecuteAsync(request, ct).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
         {
-            return;
+            return; // server or runner shutting down
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
         {

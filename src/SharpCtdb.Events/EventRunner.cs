@@ -496,19 +496,17 @@ public sealed class EventRunner : IAsyncDisposable
         /// <summary>Null = refused (a monitor while another event runs or waits).</summary>
         public Ticket? Enter(bool isMonitor)
         {
+            var preempted = new List<Ticket>();
+            Ticket ticket;
             lock (_lock)
             {
                 if (isMonitor && (_current is { IsMonitor: false } || _waiting.Any(t => !t.IsMonitor)))
                     return null;
                 // Any new event pre-empts monitors, running or waiting.
                 if (_current is { IsMonitor: true })
-                    _current.Cancel.Cancel();
-                foreach (var w in _waiting)
-                {
-                    if (w.IsMonitor)
-                        w.Cancel.Cancel();
-                }
-                var ticket = new Ticket(isMonitor);
+                    preempted.Add(_current);
+                preempted.AddRange(_waiting.Where(w => w.IsMonitor));
+                ticket = new Ticket(isMonitor);
                 if (_current is null)
                 {
                     _current = ticket;
@@ -519,8 +517,11 @@ public sealed class EventRunner : IAsyncDisposable
                 {
                     _waiting.AddLast(ticket);
                 }
-                return ticket;
             }
+            // Cancelled outside the lock: cancellation callbacks may run continuations inline.
+            foreach (var p in preempted)
+                p.Preempt();
+            return ticket;
         }
 
         public void Leave(Ticket ticket)
@@ -545,7 +546,7 @@ public sealed class EventRunner : IAsyncDisposable
                     _waiting.Remove(ticket);
                 }
             }
-            ticket.Cancel.Dispose();
+            ticket.Retire();
         }
 
         public Task IdleAsync()
@@ -558,11 +559,38 @@ public sealed class EventRunner : IAsyncDisposable
     private sealed class Ticket(bool isMonitor)
     {
         private readonly TaskCompletionSource _turn = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Lock _lock = new();
+        private bool _retired;
 
         public bool IsMonitor { get; } = isMonitor;
         public CancellationTokenSource Cancel { get; } = new();
         public Task Turn => _turn.Task;
 
         public void Start() => _turn.TrySetResult();
+
+        /// <summary>Cancels this (monitor) ticket unless it already finished.</summary>
+        public void Preempt()
+        {
+            lock (_lock)
+            {
+                if (_retired)
+                    return;
+            }
+            // Cancel may run continuations inline, so not under the lock; a racing Retire can dispose it first.
+            try
+            {
+                Cancel.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        public void Retire()
+        {
+            lock (_lock)
+                _retired = true;
+            Cancel.Dispose();
+        }
     }
 }

@@ -1,1 +1,6 @@
-return 0;
+namespace SharpCtdb.OnNode;
+
+internal static class Program
+{
+    public static Task<int> Main(string[] args) => OnNodeProgram.Main(args);
+}

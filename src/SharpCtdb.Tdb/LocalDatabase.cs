@@ -58,6 +58,27 @@ public sealed class LocalDatabase : IDisposable
     public bool IsReplicated => Kind == DatabaseKind.Replicated;
     public bool IsVolatile => Kind == DatabaseKind.Volatile;
 
+    /// <summary>DB_GET_HEALTH: null when healthy, else the reason. Kept in memory only (ctdbd also records it in
+    /// persistent_health.tdb.&lt;pnn&gt;, which nothing outside the daemon reads).</summary>
+    public string? UnhealthyReason { get; private set; }
+
+    public bool IsHealthy => UnhealthyReason is null;
+
+    /// <summary>Marks the db unhealthy (e.g. a failed recovery or integrity check).</summary>
+    public void MarkUnhealthy(string reason)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        UnhealthyReason = reason;
+    }
+
+    /// <summary>DB_SET_HEALTHY. Returns true if the db was unhealthy before (the daemon then may force recovery).</summary>
+    public bool MarkHealthy()
+    {
+        var was = UnhealthyReason is not null;
+        UnhealthyReason = null;
+        return was;
+    }
+
     /// <summary>SET_DB_READONLY: only for volatile dbs (false otherwise); idempotent.</summary>
     public bool SetReadOnly() => SetVolatileOnlyFlag(DbFlags.ReadOnly);
 

@@ -294,8 +294,13 @@ public sealed unsafe class TdbFile : IDisposable
         return _handle;
     }
 
-    private TdbException Failure(string operation) =>
-        new($"{operation} on '{Path}' failed: {LastErrorString}", LastError);
+    private TdbException Failure(string operation)
+    {
+        var error = LastError;
+        // Some paths (e.g. unlocking a robust mutex owned by another thread) fail without setting tdb's error code.
+        var text = error == TdbError.Success ? "failed without a tdb error code" : $"failed: {LastErrorString}";
+        return new TdbException($"{operation} on '{Path}' {text}", error);
+    }
 
     private void Check(int rc, string operation)
     {

@@ -237,6 +237,21 @@ public sealed class DatabaseStoreTests : IDisposable
     }
 
     [Fact]
+    public void HealthIsTracked()
+    {
+        using var store = NewStore();
+        var db = store.Attach("p.tdb", DatabaseKind.Persistent);
+        Assert.True(db.IsHealthy);
+        Assert.Null(db.UnhealthyReason);
+        Assert.False(db.MarkHealthy());
+        db.MarkUnhealthy("recovery failed");
+        Assert.False(db.IsHealthy);
+        Assert.Equal("recovery failed", db.UnhealthyReason);
+        Assert.True(db.MarkHealthy());
+        Assert.True(db.IsHealthy);
+    }
+
+    [Fact]
     public void StartupAttachesOwnPersistentFiles()
     {
         using (var first = NewStore(pnn: 1))

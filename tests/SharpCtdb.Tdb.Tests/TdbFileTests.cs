@@ -210,6 +210,22 @@ public class TdbFileTests
     }
 
     [Fact]
+    public void MutexChainLocksBelongToTheLockingThread()
+    {
+        if (!TdbFile.RuntimeSupportsRobustMutexes())
+            Assert.Skip("no robust mutexes on this system");
+        using var dir = new TempDir();
+        using var tdb = TdbFile.Open(dir.File("m.tdb"), 131, DatabaseStore.TdbFlagsFor(DatabaseKind.Volatile, mutexes: true), Rw);
+        Assert.NotEqual(0, tdb.Flags & TdbFlags.MutexLocking);
+        var owner = new Thread(() => tdb.ChainLock("k"u8)) { IsBackground = true };
+        owner.Start();
+        Assert.True(owner.Join(TimeSpan.FromSeconds(30)));
+        // The mutex belongs to the (now finished) owner thread: this thread cannot release it.
+        var e = Assert.Throws<TdbException>(() => tdb.ChainUnlock("k"u8));
+        Assert.Contains("tdb_chainunlock", e.Message);
+    }
+
+    [Fact]
     public void LockAllContendsWithAnotherProcess()
     {
         using var dir = new TempDir();

@@ -211,4 +211,34 @@ public sealed partial class ToolQueryTests(ThreeNodeCluster fixture) : IClassFix
         Assert.NotEqual(0, r.ExitCode);
         Assert.Equal("0\n", (await _c.CtdbAsync(0, "pnn")).Stdout);
     }
+
+    [Fact]
+    public async Task DisableAndEnableCompleteTheTakeoverRunHandshake()
+    {
+        // The tool waits for the flag to show up, then for the leader's reply to its TAKEOVER_RUN message.
+        var disable = await _c.CtdbAsync(2, "disable");
+        try
+        {
+            Assert.True(disable.ExitCode == 0, disable.ToString());
+            Assert.True(disable.Elapsed < TimeSpan.FromSeconds(8), $"disable took {disable.Elapsed}");
+            await TestCluster.WaitUntilAsync(async () =>
+                (await _c.CtdbAsync(0, "nodestatus", "2")).Stdout.Contains("DISABLED"), "node 2 DISABLED seen from node 0");
+            // A disabled node hosts no addresses after the takeover run.
+            var ips = await _c.CtdbAsync(0, "ip", "all");
+            Assert.All(ips.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1), l => Assert.DoesNotMatch(@" 2$", l));
+            var again = await _c.CtdbAsync(2, "disable");
+            Assert.Contains("Node 2 is already disabled", again.Stdout + again.Stderr);
+        }
+        finally
+        {
+            var enable = await _c.CtdbAsync(2, "enable");
+            Assert.True(enable.ExitCode == 0, enable.ToString());
+        }
+        await _c.WaitHealthyAsync([0, 1, 2], 3);
+        await TestCluster.WaitUntilAsync(async () =>
+        {
+            var all = await _c.CtdbAsync(1, "ip", "all");
+            return all.Stdout.Split('\n').Count(l => l.EndsWith(" 2", StringComparison.Ordinal)) == 2;
+        }, "node 2 hosts its share (2 of 6) again");
+    }
 }

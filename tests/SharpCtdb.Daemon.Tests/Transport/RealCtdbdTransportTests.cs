@@ -60,10 +60,10 @@ public sealed class RealCtdbdTransportTests
                 Assert.All(first.Packets, p => Assert.Equal(0, p.Packet.Length % 8));
 
                 // The real daemon accepted our connection and counts our keepalives as traffic: with its
-                // KeepaliveInterval 1 / KeepaliveLimit 2 it would declare us dead within 3 s otherwise.
+                // KeepaliveInterval 1 / KeepaliveLimit 4 it would declare us dead within 5 s otherwise.
                 await Wait.UntilAsync(() => RealLog().Contains(seenConnected, StringComparison.Ordinal),
                     "real ctdbd logs node 1 as connected", TimeSpan.FromSeconds(30));
-                await Task.Delay(TimeSpan.FromSeconds(4), TestContext.Current.CancellationToken);
+                await Task.Delay(TimeSpan.FromSeconds(6), TestContext.Current.CancellationToken);
                 Assert.DoesNotContain(seenDead, RealLog(), StringComparison.Ordinal);
                 Assert.True(transport.IsConnected(0));
                 Assert.Empty(first.Disconnected);
@@ -175,7 +175,7 @@ public sealed class RealCtdbdTransportTests
         psi.Environment["CTDB_REAL_DIR"] = ClusterDir;
         psi.Environment["CTDB_REAL_NET"] = Net;
         // Real keepalives every second and a short limit, so that the test neither waits long nor misses a dead peer.
-        psi.Environment["CTDB_REAL_TUNABLES"] = "KeepaliveInterval=1 KeepaliveLimit=2";
+        psi.Environment["CTDB_REAL_TUNABLES"] = "KeepaliveInterval=1 KeepaliveLimit=4";
         var sw = Stopwatch.StartNew();
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start cluster.sh");
         p.StandardInput.Close();
