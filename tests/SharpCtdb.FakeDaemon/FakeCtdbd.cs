@@ -284,8 +284,12 @@ public sealed partial class FakeCtdbd : IAsyncDisposable
         }
     }
 
-    private void ReplyToSrvid(ulong srvid, int result) =>
-        Broadcast(srvid, new WireWriter(4).I32(result).ToArray(), _state.LeaderPnn);
+    /// <summary>The leader answers; without a leader nobody does (the tool then keeps asking).</summary>
+    private void ReplyToSrvid(ulong srvid, int result)
+    {
+        if (_state.LeaderPnn != Pnn.Unknown)
+            Broadcast(srvid, new WireWriter(4).I32(result).ToArray(), _state.LeaderPnn);
+    }
 
     private ControlFailure? FailureFor(ControlOpcode op, uint pnn) =>
         _state.ControlFailures.Find(f => f.Opcode == op && f.Pnn == pnn);

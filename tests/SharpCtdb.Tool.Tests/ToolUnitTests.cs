@@ -60,7 +60,7 @@ public sealed class ToolUnitTests
     {
         var (rc, output) = await Run(NoEnv, "stauts");
         Assert.Equal(1, rc);
-        Assert.Equal("Unknown command 'stauts'\nDid you mean: status, stats?\n", output);
+        Assert.Equal("Unknown command 'stauts'\nDid you mean: stats, status?\n", output);
     }
 
     [Fact]

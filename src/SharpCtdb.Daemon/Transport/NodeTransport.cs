@@ -442,6 +442,11 @@ public sealed class NodeTransport : IAsyncDisposable
             {
                 break;
             }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
+            {
+                // The client gave up before we accepted it: nothing wrong with the listener.
+                continue;
+            }
             catch (SocketException e)
             {
                 // Out of descriptors and the like: don't spin.

@@ -95,4 +95,28 @@ public sealed class StartupTests
                 daemon.Kill();
         }
     }
+
+    [Fact]
+    public async Task TestModeStdinEofShutsDownWithEpipe()
+    {
+        await using var c = new TestCluster(1, "127.0.98");
+        using var p = TestCluster.StartDaemon(c.NodeBase(0), ["-i"]);
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        try
+        {
+            await TestCluster.WaitUntilAsync(async () => (await c.CtdbAsync(0, "pnn")).Stdout == "0\n", "daemon answers");
+            p.StandardInput.Close();
+            await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(32, p.ExitCode);
+            Assert.Contains("stdin", await stderr);
+            Assert.False(File.Exists(c.SocketPath(0)));
+        }
+        finally
+        {
+            if (!p.HasExited)
+                p.Kill();
+            _ = await stdout;
+        }
+    }
 }
