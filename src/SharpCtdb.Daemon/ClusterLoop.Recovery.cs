@@ -288,6 +288,7 @@ internal sealed partial class ClusterLoop
         if (_shuttingDown)
             return;
         SetRunState(RunState.Running);
+        _events.Notify("startup");
         foreach (var n in ConnectedNodes.Where(n => n.Pnn != OwnPnn).ToList())
             _ = SendControlAsync(n.Pnn, ControlOpcode.Startup, [], flags: ControlFlags.NoReply);
         StartMonitoring();

@@ -1,4 +1,5 @@
 using System.Net;
+using SharpCtdb.Events;
 using SharpCtdb.Failover;
 using SharpCtdb.Protocol;
 
@@ -146,40 +147,54 @@ internal sealed partial class ClusterLoop
     // ---------------- monitoring ----------------
 
     private ITimer? _monitorTimer;
-    private TimeSpan _monitorInterval = TimeSpan.FromSeconds(2);
+    private MonitorHealthTracker? _health;
 
     private void StartMonitoring()
     {
+        _health = new MonitorHealthTracker(TimeSpan.FromSeconds(Math.Max(1u, Tunables.MonitorInterval)),
+            (int)Math.Max(1u, Tunables.MonitorTimeoutCount), initiallyUnhealthy: (Own.Flags & NodeFlags.Unhealthy) != 0);
+        _health.Started();
         // The first monitor runs at once (4.17 waits 2 s); the cadence afterwards is 4.17's.
-        _monitorInterval = TimeSpan.FromSeconds(2);
         _loop.Post(() => _ = MonitorTickAsync());
     }
 
     private async Task MonitorTickAsync()
     {
         _monitorTimer = null;
-        if (_shuttingDown)
+        if (_shuttingDown || _health is null)
             return;
-        var delay = _monitorInterval;
+        TimeSpan delay;
         if (_recMode == RecoveryMode.Normal && Own.Active && _runState == RunState.Running)
         {
             var status = await RunEventAsync("monitor");
-            var wasUnhealthy = (Own.Flags & NodeFlags.Unhealthy) != 0;
-            if (status == 0 && wasUnhealthy)
+            if (_shuttingDown)
+                return;
+            if (status == EventRefused)
             {
-                _log.Notice("Node became HEALTHY. Ask recovery master to reallocate IPs");
-                ChangeOwnFlags(0, NodeFlags.Unhealthy);
-                _monitorInterval = TimeSpan.FromSeconds(5);
+                delay = _health.LaunchFailed();
             }
-            else if (status != 0 && status != 125 && !wasUnhealthy)
+            else
             {
-                _log.Notice("Node became UNHEALTHY. Ask recovery master to reallocate IPs");
-                ChangeOwnFlags(NodeFlags.Unhealthy, 0);
-                _monitorInterval = TimeSpan.FromSeconds(5);
+                var outcome = _health.OnResult(status);
+                if (outcome.LogMessage is { } msg)
+                    _log.Notice(msg);
+                switch (outcome.Transition)
+                {
+                    case HealthTransition.BecameUnhealthy:
+                        ChangeOwnFlags(NodeFlags.Unhealthy, 0); // pushed to every connected node + TAKEOVER_RUN at once
+                        break;
+                    case HealthTransition.BecameHealthy:
+                        ChangeOwnFlags(0, NodeFlags.Unhealthy);
+                        break;
+                }
+                if (outcome.Notification is { } n)
+                    _events.Notify(n);
+                delay = outcome.NextDelay;
             }
-            delay = _monitorInterval;
-            var max = TimeSpan.FromSeconds(Math.Max(1u, Tunables.MonitorInterval));
-            _monitorInterval = _monitorInterval * 2 > max ? max : _monitorInterval * 2;
+        }
+        else
+        {
+            delay = _health.Skipped();
         }
         if (!_shuttingDown)
             _monitorTimer = After(delay, () => _ = MonitorTickAsync());

@@ -90,6 +90,9 @@ internal sealed partial class ClusterLoop
     private NodeInfo Own => _nodes[OwnPnn];
     private uint Generation => _vnnMap.Generation;
 
+    /// <summary>The vnnmap generation for keepalive headers; read from the transport's threads (a reference read is atomic).</summary>
+    public uint CurrentGeneration => Volatile.Read(ref _vnnMap).Generation;
+
     public void Attach(IPeerNetwork network, ClientServer clients)
     {
         _network = network;
@@ -113,13 +116,22 @@ internal sealed partial class ClusterLoop
         SetRunState(RunState.Init);
         if (await RunEventAsync("init") != 0)
         {
+            _log.Error("Failed to run init event");
             _log.Error("ctdb exiting with error: Failed to run init event");
             Shutdown(1);
             return;
         }
+        _events.Notify("init");
         try
         {
             await _network!.StartAsync(_stopping.Token);
+        }
+        catch (Transport.TransportBindException e)
+        {
+            _log.Error($"Failed to bind the node address: {e.Message}");
+            _log.Error("ctdb exiting with error: Failed to start node transport");
+            Shutdown(1);
+            return;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -134,6 +146,7 @@ internal sealed partial class ClusterLoop
             Shutdown(1);
             return;
         }
+        _events.Notify("setup");
         SetRunState(RunState.FirstRecovery);
         StartPeriodic(TimeSpan.FromSeconds(1), LeaderBroadcastTick);
         StartPeriodic(TimeSpan.FromSeconds(Math.Max(1u, Tunables.RecoverInterval)), () => RequestLeaderCheck());
@@ -160,20 +173,52 @@ internal sealed partial class ClusterLoop
         _ => "UNKNOWN",
     };
 
+    /// <summary>Events 4.17 still runs while the recovery mode is ACTIVE; every other one is refused then.</summary>
+    private static readonly HashSet<string> EventsAllowedInRecovery =
+        ["init", "setup", "startrecovery", "shutdown", "releaseip", "ipreallocated"];
+
+    /// <summary>Events whose timeout counts as success (the operation must not hang on a slow script).</summary>
+    private static readonly HashSet<string> EventsWhoseTimeoutIsSuccess = ["startrecovery", "recovered", "takeip", "releaseip"];
+
+    /// <summary>Status of an event refused because the node is in recovery.</summary>
+    private const int EventRefused = -1;
+
+    /// <summary>
+    /// Runs an event with the EventScriptTimeout tunable (§2.2, §9): refused while in recovery unless allowed;
+    /// returns 0, or the event daemon's reply code (ENOEXEC, ETIMEDOUT, ECANCELED), or <see cref="EventRefused"/>.
+    /// </summary>
     private async Task<int> RunEventAsync(string name, params string[] args)
     {
+        if (_recMode == RecoveryMode.Active && !EventsAllowedInRecovery.Contains(name))
+        {
+            _log.Notice($"Refusing to run event '{name}' while in recovery");
+            return EventRefused;
+        }
+        int status;
         try
         {
-            var status = await _events.RunEventAsync(name, args, _stopping.Token);
-            if (status != 0)
-                _log.Error($"Event {name} failed with status {status}");
-            return status;
+            status = await _events.RunEventAsync(name, args, TimeSpan.FromSeconds(Tunables.EventScriptTimeout), _stopping.Token);
         }
         catch (OperationCanceledException)
         {
-            return 125; // ECANCELED
+            return EcCanceled;
         }
+        catch (ObjectDisposedException)
+        {
+            return EcCanceled; // the runner is gone: we are shutting down
+        }
+        if (status == EtimedOut && EventsWhoseTimeoutIsSuccess.Contains(name))
+        {
+            _log.Warning($"Ignoring hung script for {name} event");
+            return 0;
+        }
+        if (status != 0 && status != EcCanceled)
+            _log.Error($"Event {name} failed with status {status}");
+        return status;
     }
+
+    private const int EtimedOut = 110;
+    private const int EcCanceled = 125;
 
     // ---- timers: every callback is posted into the loop ----
 

@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using SharpCtdb.Config;
 using SharpCtdb.Config.Logging;
 using SharpCtdb.Daemon.Transport;
+using SharpCtdb.Events;
 
 namespace SharpCtdb.Daemon;
 
@@ -151,7 +152,12 @@ internal static class DaemonMain
             FastStart = paths.TestMode,
             KeepaliveVersion = KeepaliveVersion(),
         };
-        var cluster = new ClusterLoop(settings, new NoopEventHooks());
+        // The event daemon of 4.17 runs in-process: one runner for ctdbd's own events and the eventd socket.
+        var runnerSettings = EventRunnerSettings.ForDaemon(paths, config, interactive);
+        var eventRunner = new EventRunner(runnerSettings, log);
+        var notifications = new NotificationRunner(paths.NotifyScript, runnerSettings.Environment, log);
+        var eventd = new EventDaemonServer(paths.EventdSocket, eventRunner, log);
+        var cluster = new ClusterLoop(settings, new EventRunnerHooks(eventRunner, notifications));
 
         ClientServer clients;
         try
@@ -164,6 +170,16 @@ internal static class DaemonMain
             return 10;
         }
         log.Notice($"PNN is {ownPnn.Value}");
+        try
+        {
+            await eventd.StartAsync(cluster.Stopping).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
+        {
+            log.Error($"Failed to start event daemon: {e.Message}");
+            clients.Stop();
+            return 1;
+        }
 
         var startTime = Stopwatch.GetTimestamp();
         var transport = new NodeTransport(new NodeTransportOptions
@@ -175,6 +191,7 @@ internal static class DaemonMain
             KeepaliveLimit = () => tunables.KeepaliveLimit,
             KeepaliveVersion = KeepaliveVersion(),
             UptimeSeconds = () => (uint)Stopwatch.GetElapsedTime(startTime).TotalSeconds,
+            Generation = () => cluster.CurrentGeneration,
         }, log);
         cluster.Attach(new PeerNetwork(transport, cluster), clients);
 
@@ -195,6 +212,10 @@ internal static class DaemonMain
         var exitCode = await cluster.Exited.ConfigureAwait(false);
         clients.Stop();
         await accept.ConfigureAwait(false);
+        await eventd.DisposeAsync().ConfigureAwait(false);
+        await eventRunner.DisposeAsync().ConfigureAwait(false);
+        await notifications.FlushAsync().WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        await notifications.DisposeAsync().ConfigureAwait(false);
         pidFile.Remove();
         (sink as IDisposable)?.Dispose();
         return exitCode;

@@ -33,17 +33,27 @@ internal readonly record struct ControlResult(int Status, byte[] Data, string? E
     public bool Success => Status == 0;
 }
 
-/// <summary>Hooks where CTDB 4.17 runs events; a real event runner plugs in here later.</summary>
+/// <summary>Hooks where CTDB 4.17 runs events and notifications (<see cref="EventRunnerHooks"/> is the real one).</summary>
 public interface IEventHooks
 {
-    /// <summary>Runs event <paramref name="name"/> with <paramref name="args"/>; returns 0 on success or an errno-style status.</summary>
-    Task<int> RunEventAsync(string name, IReadOnlyList<string> args, CancellationToken ct);
+    /// <summary>
+    /// Runs event <paramref name="name"/> with <paramref name="args"/>; returns 0 on success or the event daemon's
+    /// positive reply code (ENOEXEC a script failed, ETIMEDOUT, ECANCELED a monitor pre-empted).
+    /// </summary>
+    Task<int> RunEventAsync(string name, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken ct);
+
+    /// <summary>Queues `notify.sh <paramref name="name"/>` (init, setup, startup, healthy, unhealthy); never blocks.</summary>
+    void Notify(string name);
 }
 
-/// <summary>Every event succeeds at once (no event scripts yet).</summary>
+/// <summary>Every event succeeds at once and notifications go nowhere (unit tests).</summary>
 public sealed class NoopEventHooks : IEventHooks
 {
-    public Task<int> RunEventAsync(string name, IReadOnlyList<string> args, CancellationToken ct) => Task.FromResult(0);
+    public Task<int> RunEventAsync(string name, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken ct) => Task.FromResult(0);
+
+    public void Notify(string name)
+    {
+    }
 }
 
 /// <summary>The node-to-node network as the cluster loop sees it.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SharpCtdb.Events;
 using SharpCtdb.Failover;
 
 namespace SharpCtdb.Tool;
@@ -88,13 +89,10 @@ public static partial class Cmd
 
     public static Task<int> LvsAsync(ToolContext ctx, string[] args) => NatgwLvsAsync(ctx, args, "CTDB_LVS_HELPER", "ctdb_lvs");
 
-    // SharpCtdb.Events has no EventCli yet: run the event helper like 4.17 does ($CTDB_EVENT_HELPER overrides).
-    private static string EventHelper(ToolContext ctx) => ctx.GetEnv("CTDB_EVENT_HELPER") is { Length: > 0 } h ? h : Path.Combine(HelperDir, "ctdb-event");
-
-    public static Task<int> EventAsync(ToolContext ctx, string[] args) => RunHelperAsync(ctx, EventHelper(ctx), args);
+    public static Task<int> EventAsync(ToolContext ctx, string[] args) => Task.FromResult(EventCli.Run(args, ctx.Out, ctx.Err, ctx.Paths()));
 
     public static Task<int> ScriptStatusAsync(ToolContext ctx, string[] args) =>
-        RunHelperAsync(ctx, EventHelper(ctx), ["status", "legacy", args.Length > 0 ? args[0] : "monitor"]);
+        Task.FromResult(EventCli.ScriptStatus(args, ctx.Out, ctx.Err, ctx.Paths()));
 
     public static Task<int> IpAllocAsync(ToolContext ctx, string[] args) => Task.FromResult(IpAllocCli.Run(args, ctx.Out, ctx.Err));
 }

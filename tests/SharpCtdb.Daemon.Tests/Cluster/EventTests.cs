@@ -1,0 +1,140 @@
+using System.Diagnostics;
+
+namespace SharpCtdb.Daemon.Tests.Cluster;
+
+/// <summary>Event scripts and notify.sh in a real cluster on 127.0.105.0/24 and 127.0.106.0/24, observed with Debian's tools.</summary>
+public sealed class EventTests(ITestOutputHelper output)
+{
+    private const UnixFileMode Executable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    private static void WriteExecutable(string path, string text)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+        File.SetUnixFileMode(path, Executable);
+    }
+
+    private static async Task<string?> FlagsColumnOfAsync(TestCluster c, int from, int pnn)
+    {
+        var st = await c.CtdbAsync(from, "status");
+        if (st.ExitCode != 0)
+            return null;
+        var line = st.Stdout.Split('\n').FirstOrDefault(l => l.TrimStart().StartsWith($"pnn:{pnn} ", StringComparison.Ordinal));
+        return line?.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+    }
+
+    private static async Task<bool> AllSeeAsync(TestCluster c, int pnn, string flags)
+    {
+        for (var i = 0; i < c.NodeCount; i++)
+        {
+            if (await FlagsColumnOfAsync(c, i, pnn) != flags)
+                return false;
+        }
+        return true;
+    }
+
+    private static async Task<string> EventStatusAsync(TestCluster c, int pnn)
+    {
+        var r = await c.CtdbAsync(pnn, "event", "status", "legacy", "monitor");
+        return r.ToString();
+    }
+
+    private static string? ScriptState(string status) =>
+        status.Split('\n').FirstOrDefault(l => l.TrimStart().StartsWith("50.test", StringComparison.Ordinal))?
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1);
+
+    [Fact]
+    public async Task FailingMonitorMakesNodeUnhealthyEverywhereAndNotifies()
+    {
+        await using var c = new TestCluster(3, "127.0.105");
+        var flag = Path.Combine(c.Dir, "fail-monitor");
+        var notifyLog = Path.Combine(c.Dir, "notify.log");
+        for (var pnn = 0; pnn < 3; pnn++)
+            File.WriteAllText(Path.Combine(c.NodeBase(pnn), "ctdb.tunables"), "MonitorInterval=2\nEventScriptTimeout=5\n");
+        WriteExecutable(Path.Combine(c.NodeBase(1), "events", "legacy", "50.test.script"), $"""
+            #!/bin/sh
+            case "$1" in
+            monitor)
+                if [ -e "{flag}" ]; then
+                    echo "flag file present"
+                    exit 1
+                fi
+                ;;
+            esac
+            exit 0
+
+            """);
+        WriteExecutable(Path.Combine(c.NodeBase(1), "notify.sh"), $"""
+            #!/bin/sh
+            echo "$1" >> "{notifyLog}"
+
+            """);
+        c.StartAll();
+        await c.WaitHealthyAsync([0, 1, 2], 3);
+        await TestCluster.WaitUntilAsync(async () => ScriptState(await EventStatusAsync(c, 1)) == "OK",
+            "first monitor of node 1 recorded", describe: () => EventStatusAsync(c, 1));
+
+        File.WriteAllText(flag, "");
+        var sw = Stopwatch.StartNew();
+        await TestCluster.WaitUntilAsync(() => AllSeeAsync(c, 1, "UNHEALTHY"), "node 1 UNHEALTHY on every node",
+            TimeSpan.FromSeconds(30), c.DescribeAsync);
+        var latency = sw.Elapsed;
+        output.WriteLine($"monitor failure -> UNHEALTHY everywhere: {latency.TotalSeconds:F2} s");
+        // MonitorInterval (2) + EventScriptTimeout (5), plus slack for `ctdb status` on a loaded machine.
+        Assert.True(latency < TimeSpan.FromSeconds(2 + 5 + 5), $"took {latency}");
+        Assert.Equal("OK", await FlagsColumnOfAsync(c, 0, 0));
+        var failed = await EventStatusAsync(c, 1);
+        Assert.Equal("ERROR", ScriptState(failed));
+        Assert.Contains("flag file present", failed);
+
+        File.Delete(flag);
+        sw.Restart();
+        await TestCluster.WaitUntilAsync(() => AllSeeAsync(c, 1, "OK"), "node 1 OK again on every node",
+            TimeSpan.FromSeconds(30), c.DescribeAsync);
+        output.WriteLine($"monitor success -> OK everywhere: {sw.Elapsed.TotalSeconds:F2} s");
+        await TestCluster.WaitUntilAsync(async () => ScriptState(await EventStatusAsync(c, 1)) == "OK",
+            "monitor status OK again", describe: () => EventStatusAsync(c, 1));
+
+        string[] events = [];
+        await TestCluster.WaitUntilAsync(() =>
+        {
+            events = File.Exists(notifyLog) ? File.ReadAllLines(notifyLog) : [];
+            return Task.FromResult(events.Length > 0 && events[^1] == "healthy");
+        }, "notify.sh healthy", TimeSpan.FromSeconds(20));
+        output.WriteLine("notify.sh: " + string.Join(' ', events));
+        Assert.Equal(["init", "setup"], events.Take(2));
+        Assert.Contains("startup", events);
+        var lastUnhealthy = Array.LastIndexOf(events, "unhealthy");
+        Assert.True(lastUnhealthy > 0, string.Join(' ', events));
+        Assert.Equal("healthy", events[lastUnhealthy + 1]);
+    }
+
+    [Fact]
+    public async Task FailingInitEventStopsTheDaemonWithExitCode1()
+    {
+        await using var c = new TestCluster(1, "127.0.106");
+        WriteExecutable(Path.Combine(c.NodeBase(0), "events", "legacy", "01.broken.script"), """
+            #!/bin/sh
+            [ "$1" = "init" ] && { echo "init refuses"; exit 3; }
+            exit 0
+
+            """);
+        using var p = TestCluster.StartDaemon(c.NodeBase(0), ["-i"]);
+        var stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        _ = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await p.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill();
+            Assert.Fail("ctdbd with a failing init event did not exit");
+        }
+        var log = await stderr;
+        Assert.Equal(1, p.ExitCode);
+        Assert.Contains("Failed to run init event", log);
+        Assert.Contains("init refuses", log);
+    }
+}
