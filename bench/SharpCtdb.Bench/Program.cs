@@ -172,11 +172,12 @@ namespace SharpCtdb.Bench
 
         public static string Fmt(double v, string unit) => double.IsNaN(v) ? "n/a" : unit == "ms" ? $"{v:F1} ms" : $"{v:F2} s";
 
-        public static void Table(string title, IEnumerable<(string Metric, string Unit, List<double> Ours, List<double> Samba)> rows)
+        public static void Table(string title, IEnumerable<(string Metric, string Unit, List<double> Ours, List<double> Samba)> rows,
+            string oursName = "SharpCTDB", string theirsName = "Samba ctdbd")
         {
             Console.WriteLine();
             Console.WriteLine($"## {title}");
-            Console.WriteLine("| metric | SharpCTDB median | Samba ctdbd median | ratio (ours/Samba) | runs |");
+            Console.WriteLine($"| metric | {oursName} median | {theirsName} median | ratio ({oursName}/{theirsName}) | runs |");
             Console.WriteLine("|---|---|---|---|---|");
             foreach (var (m, u, o, s) in rows)
             {

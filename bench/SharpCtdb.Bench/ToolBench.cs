@@ -31,7 +31,7 @@ public static class ToolBench
             }
             Console.WriteLine();
             Console.WriteLine($"(daemon: {(name == "sharp" ? "SharpCTDB ctdbd" : "Samba ctdbd")}; columns: our tool vs Debian's tool)");
-            Stats.Table($"tool wall time against {name} daemon", rows);
+            Stats.Table($"tool wall time against {name} daemon", rows, "our ctdb", "Debian ctdb");
         }
         return Task.FromResult(0);
     }

@@ -40,7 +40,7 @@ internal sealed partial class ClusterLoop
                     break;
                 case Srvid.Banning:
                     if (data.Length == 4)
-                        _log.Notice($"Ban credits requested for node {new WireReader(data).U32()} (not implemented; ignored)");
+                        AddCulpritCredits(new WireReader(data).U32(), (uint)_nodes.Length);
                     break;
                 case Srvid.ReloadNodes:
                     _log.Notice("Reload of the nodes file requested (not implemented; ignored)");

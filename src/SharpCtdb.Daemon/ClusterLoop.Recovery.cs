@@ -65,6 +65,8 @@ internal sealed partial class ClusterLoop
         var maps = await GatherAsync(connected, ControlOpcode.GetNodeMap, static d => NodeMap.FromBytes(d));
         if (maps is null || _leader != OwnPnn)
             return;
+        if (BanMisbehavingNodes())
+            return;
 
         // 2. Flag reconciliation: each node's report of its own flags wins (§3.3 path 2).
         foreach (var pnn in connected)
@@ -169,6 +171,7 @@ internal sealed partial class ClusterLoop
             if (!await AllOkAsync(active, ControlOpcode.EndRecovery, []))
                 return;
             _needRecovery = false;
+            ResetCulpritCredits();
             _log.Notice($"Recovery complete, generation {generation}, {_time.GetElapsedTime(t0).TotalMilliseconds:F0} ms");
         }
         finally

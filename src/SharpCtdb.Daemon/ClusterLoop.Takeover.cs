@@ -50,7 +50,7 @@ internal sealed partial class ClusterLoop
         {
             _takeoverRunning = false;
         }
-        _takeoverNeeded = !ok;
+        _takeoverNeeded = !ok; // a failed run is retried by the next leader check (every RecoverInterval)
         if (ok)
             _rebalanceTargets.Clear();
         var reply = new WireWriter(4).I32(ok ? (int)OwnPnn : -1).ToArray();
@@ -58,91 +58,103 @@ internal sealed partial class ClusterLoop
             SendMessage(r.Pnn, r.Srvid, reply);
     }
 
+    /// <summary>One run of the Failover project's <see cref="TakeoverRunner"/> with our node map and tunables.</summary>
     private async Task<bool> TakeoverRunAsync()
     {
-        var t = TimeSpan.FromSeconds(Math.Max(1u, Tunables.TakeoverTimeout));
-        var nodeCount = _nodes.Length;
-        var connected = ConnectedNodes.Select(n => n.Pnn).ToList();
-        if (!_settings.Config.Failover.Disabled)
+        var settings = new TakeoverSettings(IpAllocAlgorithms.FromTunable(Tunables.IPAllocAlgorithm),
+            NoIpTakeover: Tunables.NoIPTakeover != 0, NoIpFailback: Tunables.NoIPFailback != 0,
+            TakeoverTimeout: TimeSpan.FromSeconds(Math.Max(1u, Tunables.TakeoverTimeout)),
+            FailoverDisabled: _settings.Config.Failover.Disabled);
+        TakeoverResult result;
+        try
         {
-            var known = await GatherIpsAsync(connected, ControlFlags.None, t);
-            if (known is null)
-                return false;
-            var activeWithIps = connected.Where(p => _nodes[p].Active && known[p].Count > 0).ToList();
-            var available = await GatherIpsAsync(activeWithIps, ControlFlags.PublicIpOnlyAvailable, t);
-            if (available is null)
-                return false;
-            var views = new List<NodeIpView>();
-            for (uint p = 0; p < nodeCount; p++)
-            {
-                views.Add(new NodeIpView(p,
-                    known.TryGetValue(p, out var k) ? [.. k.Select(i => new ReportedIp(i.Addr.Address, i.Pnn))] : [],
-                    available.TryGetValue(p, out var a) ? [.. a.Select(i => i.Addr.Address)] : []));
-            }
-            var canHost = views.Any(v => v.Known.Any(r => r.Pnn == v.Pnn)) || views.Any(v => v.Available.Count > 0);
-            if (known.Values.Any(l => l.Count > 0) && !canHost)
-                _log.Notice("No nodes available to host public IPs yet");
-            else if (canHost)
-            {
-                var merged = MergedIpList.Build(views, nodeCount);
-                var options = new AllocOptions(IpAllocAlgorithms.FromTunable(Tunables.IPAllocAlgorithm),
-                    NoIpTakeover: Tunables.NoIPTakeover != 0, NoIpFailback: Tunables.NoIPFailback != 0)
-                { ForceRebalance = [.. _rebalanceTargets] };
-                var alloc = IpAllocator.Allocate(merged, nodeCount, options);
-                if (!await ApplyAllocationAsync(alloc, connected, t * 3))
-                    return false;
-            }
+            result = await TakeoverRunner.RunAsync(BuildNodeMap(), null, settings, [.. _rebalanceTargets],
+                new LoopTakeoverControls(this, settings.TakeoverTimeout * 3), _log, _time, _stopping.Token);
         }
-        var done = await Task.WhenAll(connected.Select(p => SendControlAsync(p, ControlOpcode.IpReallocated, [], timeout: t * 3)));
-        return done.All(r => r.Success);
-    }
-
-    private async Task<bool> ApplyAllocationAsync(IpAllocation alloc, List<uint> connected, TimeSpan timeout)
-    {
-        var releases = new List<Task<ControlResult>>();
-        for (var i = 0; i < alloc.Ips.Count; i++)
+        catch (OperationCanceledException)
         {
-            var ip = alloc.Ips[i];
-            var owner = alloc.PnnOf(i);
-            var payload = new PublicIp(owner, new SockAddr(ip.Address)).ToBytes();
-            foreach (var p in connected)
-            {
-                if (p != owner && ip.IsKnownOn(p))
-                    releases.Add(SendControlAsync(p, ControlOpcode.ReleaseIp, payload, timeout: timeout));
-            }
-        }
-        if ((await Task.WhenAll(releases)).Any(r => !r.Success))
             return false;
-        var takes = new List<Task<ControlResult>>();
-        for (var i = 0; i < alloc.Ips.Count; i++)
-        {
-            var owner = alloc.PnnOf(i);
-            if (owner == Pnn.Unknown)
-                continue;
-            takes.Add(SendControlAsync(owner, ControlOpcode.TakeoverIp,
-                new PublicIp(owner, new SockAddr(alloc.Ips[i].Address)).ToBytes(), timeout: timeout));
         }
-        var results = await Task.WhenAll(takes);
-        foreach (var r in results.Where(r => !r.Success))
-            _log.Error($"TAKEOVER_IP failed: {r.Status} {r.Error}");
-        return results.All(r => r.Success);
+        if (!result.Succeeded && Tunables.EnableBans != 0 && result.Culprit is { } culprit)
+            AddCulpritCredits(culprit, (uint)_nodes.Length); // the runner has logged "Assigning banning credits"
+        return result.Succeeded;
     }
 
-    private async Task<Dictionary<uint, IReadOnlyList<PublicIp>>?> GatherIpsAsync(List<uint> nodes, ControlFlags flags, TimeSpan t)
+    /// <summary>
+    /// The takeover runner's controls, sent through the loop's control machinery. The runner continues on pool
+    /// threads (ConfigureAwait(false)), so every call is marshalled into the loop first.
+    /// </summary>
+    private sealed class LoopTakeoverControls(ClusterLoop loop, TimeSpan limit) : ITakeoverControls
     {
-        var results = await Task.WhenAll(nodes.Select(p => SendControlAsync(p, ControlOpcode.GetPublicIps, [], flags: flags, timeout: t)));
-        var d = new Dictionary<uint, IReadOnlyList<PublicIp>>();
-        for (var i = 0; i < results.Length; i++)
+        private async Task<ControlResult> CallAsync(uint pnn, ControlOpcode op, byte[] data, ControlFlags flags, CancellationToken ct)
         {
-            if (!results[i].Success)
-            {
-                _log.Error($"GET_PUBLIC_IPS failed on node {nodes[i]}");
-                return null;
-            }
-            d[nodes[i]] = PublicIpList.FromBytes(results[i].Data).Ips;
+            var result = await loop._loop.InvokeAsync(() => loop.SendControlAsync(pnn, op, data, flags: flags, timeout: limit))
+                .Unwrap().WaitAsync(ct).ConfigureAwait(false);
+            if (result.Status == -110)
+                throw new TimeoutException(result.Error);
+            if (!result.Success)
+                throw new TakeoverControlException(pnn, result.Status, result.Error);
+            return result;
         }
-        return d;
+
+        public async Task<IReadOnlyList<PublicIp>> GetPublicIpsAsync(uint pnn, bool onlyAvailable, CancellationToken ct)
+        {
+            var r = await CallAsync(pnn, ControlOpcode.GetPublicIps, [],
+                onlyAvailable ? ControlFlags.PublicIpOnlyAvailable : ControlFlags.None, ct).ConfigureAwait(false);
+            return PublicIpList.FromBytes(r.Data).Ips;
+        }
+
+        public Task ReleaseIpAsync(uint pnn, PublicIp ip, CancellationToken ct) =>
+            CallAsync(pnn, ControlOpcode.ReleaseIp, ip.ToBytes(), ControlFlags.None, ct);
+
+        public Task TakeoverIpAsync(uint pnn, PublicIp ip, CancellationToken ct) =>
+            CallAsync(pnn, ControlOpcode.TakeoverIp, ip.ToBytes(), ControlFlags.None, ct);
+
+        public Task IpReallocatedAsync(uint pnn, CancellationToken ct) =>
+            CallAsync(pnn, ControlOpcode.IpReallocated, [], ControlFlags.None, ct);
     }
+
+    // ---------------- ban credits (§6.4 "Failure handling", §8.2) ----------------
+
+    private readonly Dictionary<uint, (uint Credits, DateTimeOffset Last)> _culpritCredits = [];
+
+    /// <summary>Blames <paramref name="pnn"/> (leader only, and only while this node is active).</summary>
+    private void AddCulpritCredits(uint pnn, uint credits)
+    {
+        if (_leader != OwnPnn || !Own.Active || NodeOrNull(pnn) is null)
+            return;
+        var now = _time.GetUtcNow();
+        var grace = TimeSpan.FromSeconds(Tunables.RecoveryGracePeriod);
+        var current = _culpritCredits.TryGetValue(pnn, out var c) && now - c.Last <= grace ? c.Credits : 0;
+        _culpritCredits[pnn] = (current + credits, now);
+    }
+
+    /// <summary>
+    /// Bans every node whose credits reached 2 × nodemap size for RecoveryBanPeriod and forgets its credits.
+    /// Returns true if this node banned itself (the leader check then stops).
+    /// </summary>
+    private bool BanMisbehavingNodes()
+    {
+        var threshold = 2u * (uint)_nodes.Length;
+        var bannedSelf = false;
+        foreach (var (pnn, (credits, _)) in _culpritCredits.ToList())
+        {
+            if (credits < threshold)
+                continue;
+            _culpritCredits.Remove(pnn);
+            if (Tunables.EnableBans == 0)
+                continue;
+            var period = Tunables.RecoveryBanPeriod;
+            _log.Notice($"Node {pnn} reached {credits} banning credits - banning it for {period} seconds");
+            var payload = new BanState(pnn, period).ToBytes();
+            if (pnn == OwnPnn)
+                bannedSelf = true;
+            _ = SendControlAsync(pnn, ControlOpcode.SetBanState, payload, timeout: RecoverTimeout);
+        }
+        return bannedSelf;
+    }
+
+    private void ResetCulpritCredits() => _culpritCredits.Clear();
 
     // ---------------- monitoring ----------------
 

@@ -212,11 +212,13 @@ internal sealed partial class ClusterLoop
             _log.Warning($"Ignoring hung script for {name} event");
             return 0;
         }
-        if (status != 0 && status != EcCanceled)
+        // A failing script (ENOEXEC) has already been logged by the runner with its output.
+        if (status != 0 && status != EcCanceled && status != Enoexec)
             _log.Error($"Event {name} failed with status {status}");
         return status;
     }
 
+    private const int Enoexec = 8;
     private const int EtimedOut = 110;
     private const int EcCanceled = 125;
 

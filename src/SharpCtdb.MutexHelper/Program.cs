@@ -52,18 +52,18 @@ internal static class FcntlMutexHelper
             Report('3');
             return 0;
         }
-        Report('0');
-
-        // Orphaned at start (re-parented to init): there is nobody to hold the lock for.
-        if (ppid == 1)
-            return 0;
-
+        // Handle SIGTERM before announcing the lock: a caller may release it the moment it reads '0'.
         using var stop = new CancellationTokenSource();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
         {
             ctx.Cancel = true;
             stop.Cancel();
         });
+        Report('0');
+
+        // Orphaned at start (re-parented to init): there is nobody to hold the lock for.
+        if (ppid == 1)
+            return 0;
         var reason = await HoldAsync(file, fd, ppid, heldDev, heldIno, recheck, stop.Token).ConfigureAwait(false);
         if (reason is not null)
             await Console.Error.WriteLineAsync($"ctdb_mutex_fcntl_helper: {reason}").ConfigureAwait(false);

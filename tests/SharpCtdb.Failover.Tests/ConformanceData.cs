@@ -1,6 +1,6 @@
 namespace SharpCtdb.Failover.Tests;
 
-/// <summary>Locates /work/shared/conformance relative to the repository (the directory holding SharpCtdb.slnx).</summary>
+/// <summary>Locates ../shared/conformance relative to the repository (the directory holding SharpCtdb.slnx).</summary>
 internal static class ConformanceData
 {
     public const string Missing = "<conformance directory missing>";

@@ -5,7 +5,7 @@ using SharpCtdb.Protocol;
 
 namespace SharpCtdb.Failover.Tests;
 
-/// <summary>Runs every /work/shared/conformance/takeover case through the allocator.</summary>
+/// <summary>Runs every ../shared/conformance/takeover case through the allocator.</summary>
 public class TakeoverConformanceTests
 {
     public static TheoryData<string> Cases() => ConformanceData.CaseNames("takeover");

@@ -7,7 +7,7 @@ using SharpCtdb.Protocol;
 
 namespace SharpCtdb.Failover.Tests;
 
-/// <summary>Runs every /work/shared/conformance/takeover_helper case through <see cref="TakeoverRunner"/> against <see cref="FakeCluster"/>.</summary>
+/// <summary>Runs every ../shared/conformance/takeover_helper case through <see cref="TakeoverRunner"/> against <see cref="FakeCluster"/>.</summary>
 public partial class TakeoverHelperConformanceTests
 {
     public static TheoryData<string> Cases() => ConformanceData.CaseNames("takeover_helper");

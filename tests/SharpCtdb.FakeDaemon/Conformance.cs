@@ -17,7 +17,7 @@ public sealed record ConformanceStep(
 
 public sealed record FilterHint(string Regex, string Replace);
 
-/// <summary>One /work/shared/conformance/tool/*.json case (format in that directory's README.md).</summary>
+/// <summary>One ../shared/conformance/tool/*.json case (format in that directory's README.md).</summary>
 public sealed record ConformanceCase(
     string Name,
     string? StateText,

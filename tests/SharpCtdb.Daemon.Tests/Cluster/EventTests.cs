@@ -20,7 +20,8 @@ public sealed class EventTests(ITestOutputHelper output)
         if (st.ExitCode != 0)
             return null;
         var line = st.Stdout.Split('\n').FirstOrDefault(l => l.TrimStart().StartsWith($"pnn:{pnn} ", StringComparison.Ordinal));
-        return line?.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+        // "pnn:1 127.0.105.2      UNHEALTHY (THIS NODE)": the third field is the flags.
+        return line?.Split(' ', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(2);
     }
 
     private static async Task<bool> AllSeeAsync(TestCluster c, int pnn, string flags)
@@ -136,5 +137,63 @@ public sealed class EventTests(ITestOutputHelper output)
         Assert.Equal(1, p.ExitCode);
         Assert.Contains("Failed to run init event", log);
         Assert.Contains("init refuses", log);
+    }
+
+    [Fact]
+    public async Task NodeWhoseTakeipFailsIsBannedAfterTwoFailedTakeoverRuns()
+    {
+        await using var c = new TestCluster(3, "127.0.107");
+        for (var pnn = 0; pnn < 3; pnn++)
+            File.WriteAllText(Path.Combine(c.NodeBase(pnn), "ctdb.tunables"), "RecoveryBanPeriod=60\n");
+        WriteExecutable(Path.Combine(c.NodeBase(2), "events", "legacy", "10.badip.script"), """
+            #!/bin/sh
+            [ "$1" = "takeip" ] && { echo "cannot add $3"; exit 1; }
+            exit 0
+
+            """);
+        c.StartAll();
+        var sw = Stopwatch.StartNew();
+        await TestCluster.WaitUntilAsync(async () =>
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                if (await FlagsColumnOfAsync(c, i, 2) is not { } f || !f.Contains("BANNED", StringComparison.Ordinal))
+                    return false;
+            }
+            return true;
+        }, "node 2 BANNED on every node", TimeSpan.FromSeconds(60), c.DescribeAsync);
+        output.WriteLine($"start -> node 2 banned: {sw.Elapsed.TotalSeconds:F2} s");
+        Assert.Contains("Banning this node for 60 seconds", File.ReadAllText(Path.Combine(c.NodeBase(2), "stderr.log")));
+        // The others then host every address.
+        await TestCluster.WaitUntilAsync(async () =>
+        {
+            var ip = await c.CtdbAsync(0, "-X", "ip");
+            var owners = ip.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split('|')).ToList();
+            return ip.ExitCode == 0 && owners.Count == 6 && owners.All(f => f.Length > 2 && f[2] is "0" or "1");
+        }, "addresses hosted by nodes 0 and 1", TimeSpan.FromSeconds(30), c.DescribeAsync);
+    }
+
+    [Fact]
+    public async Task NodeAddressInUseStopsTheDaemonWithExitCode1()
+    {
+        await using var c = new TestCluster(1, "127.0.108");
+        using var squatter = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Parse("127.0.108.1"), 4379);
+        squatter.Start();
+        using var p = TestCluster.StartDaemon(c.NodeBase(0), ["-i"]);
+        var stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        _ = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await p.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill();
+            Assert.Fail("ctdbd whose node address is in use did not exit");
+        }
+        var log = await stderr;
+        Assert.Equal(1, p.ExitCode);
+        Assert.Contains("Failed to bind the node address", log);
     }
 }

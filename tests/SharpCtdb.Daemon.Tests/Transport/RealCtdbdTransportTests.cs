@@ -7,14 +7,16 @@ namespace SharpCtdb.Daemon.Tests.Transport;
 /// <summary>Our transport as node 1 next to a real Samba ctdbd 4.17 as node 0 (loopback 127.0.94.x).</summary>
 public sealed class RealCtdbdTransportTests
 {
-    private const string ClusterScript = "/work/shared/anchors/ctdb-real/cluster.sh";
+    // The anchors live in ../shared beside the repository (the directory holding SharpCtdb.slnx).
+    private static readonly string ClusterScript = FindClusterScript();
     private const string ClusterDir = "/tmp/sc-d1real";
     private const string Net = "127.0.94";
 
     [Fact]
     public async Task RealCtdbd_ConnectsToUs_ExchangesKeepalives_AndItsDeathIsSeenAtOnce()
     {
-        Assert.SkipWhen(!File.Exists("/usr/sbin/ctdbd") || !File.Exists(ClusterScript), "real ctdbd or the anchor script is not installed");
+        Assert.True(File.Exists("/usr/sbin/ctdbd"), "Debian's ctdb package is not installed (scripts/test installs it)");
+        Assert.True(File.Exists(ClusterScript), $"anchor script not found at {ClusterScript}: ../shared must be beside the repository");
         await RunScriptAsync("stop");
         try
         {
@@ -194,5 +196,15 @@ public sealed class RealCtdbdTransportTests
         var output = await stdout + await stderr;
         TestLog.Line($"cluster.sh {string.Join(' ', args)} -> {p.ExitCode} in {sw.ElapsedMilliseconds} ms{(p.ExitCode != 0 ? ": " + output : "")}");
         return (p.ExitCode, output);
+    }
+
+    private static string FindClusterScript()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "SharpCtdb.slnx")))
+                return Path.GetFullPath(Path.Combine(d.FullName, "..", "shared", "anchors", "ctdb-real", "cluster.sh"));
+        }
+        return "../shared/anchors/ctdb-real/cluster.sh";
     }
 }

@@ -1,9 +1,9 @@
 #!/bin/bash
 # Re-records the golden traffic in this directory from a real Samba ctdbd 4.17 cluster and the Debian `ctdb` tool.
 # Usage (from the repository root):
-#   CTDB_REAL_DIR=/tmp/sc-golden CTDB_REAL_NET=127.0.81 /work/shared/anchors/ctdb-real/cluster.sh start 3
+#   CTDB_REAL_DIR=/tmp/sc-golden CTDB_REAL_NET=127.0.81 ../shared/anchors/ctdb-real/cluster.sh start 3
 #   tests/SharpCtdb.Protocol.Tests/Golden/record.sh /tmp/sc-golden
-#   CTDB_REAL_DIR=/tmp/sc-golden CTDB_REAL_NET=127.0.81 /work/shared/anchors/ctdb-real/cluster.sh stop
+#   CTDB_REAL_DIR=/tmp/sc-golden CTDB_REAL_NET=127.0.81 ../shared/anchors/ctdb-real/cluster.sh stop
 # The cluster must have nodes 127.0.81.1-3 and public addresses 198.51.100.1-6 (the cluster.sh defaults).
 set -eu
 cluster=${1:?cluster dir}
@@ -76,8 +76,8 @@ CTDB_REAL_DIR="$cluster" "$rec" tcp --net "${CTDB_REAL_NET:-127.0.81}" --seconds
 
 # Start-up of a cluster without a cluster lock: a classic election with CTDB_SRVID_ELECTION messages.
 elect=/tmp/sc-elect
-CTDB_REAL_DIR=$elect CTDB_REAL_NET=${CTDB_REAL_NET:-127.0.81} /work/shared/anchors/ctdb-real/cluster.sh setup 3
+CTDB_REAL_DIR=$elect CTDB_REAL_NET=${CTDB_REAL_NET:-127.0.81} ../shared/anchors/ctdb-real/cluster.sh setup 3
 sed -i '/cluster lock/d' "$elect"/node.*/ctdb.conf
 CTDB_REAL_DIR=$elect "$rec" tcp --net "${CTDB_REAL_NET:-127.0.81}" --seconds 30 --out node-startup-election.json \
 	--name "node traffic: start 3 nodes without a cluster lock" -- ./start-without-lock.sh
-CTDB_REAL_DIR=$elect /work/shared/anchors/ctdb-real/cluster.sh stop
+CTDB_REAL_DIR=$elect ../shared/anchors/ctdb-real/cluster.sh stop
