@@ -2,7 +2,7 @@ using SharpCtdb.FakeDaemon;
 
 namespace SharpCtdb.Tool.Tests;
 
-/// <summary>Every /work/shared/conformance/tool/*.json case, run through our tool in-process against fake_ctdbd (one theory
+/// <summary>Every ../shared/conformance/tool/*.json case, run through our tool in-process against fake_ctdbd (one theory
 /// row per case). The cases are split over four classes only so that xunit runs the quarters in parallel.</summary>
 public abstract class ConformanceTests
 {
