@@ -14,6 +14,7 @@ public static class ClusterBench
     {
         public List<double> ColdStart { get; } = [];
         public List<double> KillDisconnected { get; } = [];
+        public List<double> KillLogDead { get; } = [];
         public List<double> KillIpsMoved { get; } = [];
         public List<double> LeaderKillIpsMoved { get; } = [];
         public List<double> LeaderKillNewLeader { get; } = [];
@@ -40,6 +41,7 @@ public static class ClusterBench
         [
             ("launch → all nodes OK, all IPs hosted", "s", ours.ColdStart, samba.ColdStart),
             ("SIGKILL non-leader → DISCONNECTED", "s", ours.KillDisconnected, samba.KillDisconnected),
+            ("SIGKILL non-leader → \"is dead\" in a survivor's log", "ms", ours.KillLogDead, samba.KillLogDead),
             ("SIGKILL non-leader → its IPs on survivors", "s", ours.KillIpsMoved, samba.KillIpsMoved),
             ("SIGKILL leader → new leader", "s", ours.LeaderKillNewLeader, samba.LeaderKillNewLeader),
             ("SIGKILL leader → its IPs on survivors", "s", ours.LeaderKillIpsMoved, samba.LeaderKillIpsMoved),
@@ -69,7 +71,7 @@ public static class ClusterBench
             var leader = c.Leader(0);
             var victim = leader == 2 ? 1 : 2;
             var observer = victim == 0 ? 1 : 0;
-            KillAndTime(c, victim, observer, "KILL", s.KillDisconnected, s.KillIpsMoved, null);
+            KillAndTime(c, victim, observer, "KILL", s.KillDisconnected, s.KillIpsMoved, null, s.KillLogDead);
             c.Sh("startnode", victim.ToString(CultureInfo.InvariantCulture));
             Cluster.WaitUntil(c.AllOk, 120);
             Thread.Sleep(11_500);
@@ -99,10 +101,63 @@ public static class ClusterBench
         }
     }
 
+    /// <summary>Kill → survivor logs only, the same non-leader SIGKILL as in the full run (quick).</summary>
+    public static Task<int> KillOnlyAsync(int runs)
+    {
+        var ours = new Samples();
+        var samba = new Samples();
+        foreach (var (name, daemon, net, s) in new[] { ("sharp", Env.OurCtdbd, "127.0.121", ours), ("samba", Env.SambaCtdbd, "127.0.122", samba) })
+        {
+            using var c = new Cluster(name, daemon, net, 3);
+            c.ColdStart();
+            for (var r = 0; r < runs; r++)
+            {
+                Thread.Sleep(11_500);
+                var leader = c.Leader(0);
+                var victim = leader == 2 ? 1 : 2;
+                KillAndTime(c, victim, victim == 0 ? 1 : 0, "KILL", s.KillDisconnected, s.KillIpsMoved, null, s.KillLogDead);
+                c.Sh("startnode", victim.ToString(CultureInfo.InvariantCulture));
+                Cluster.WaitUntil(c.AllOk, 120);
+            }
+        }
+        Stats.Table("SIGKILL of a non-leader, 3 nodes",
+        [
+            ("→ DISCONNECTED (observer poll)", "s", ours.KillDisconnected, samba.KillDisconnected),
+            ("→ \"is dead\" in a survivor's log", "ms", ours.KillLogDead, samba.KillLogDead),
+            ("→ its IPs on survivors", "s", ours.KillIpsMoved, samba.KillIpsMoved),
+        ]);
+        return Task.FromResult(0);
+    }
+
+    /// <summary>Milliseconds from the kill to the earliest "is dead" line in a survivor's log (both daemons log it; lines start with an ISO time).</summary>
+    private static double? FirstLogDead(Cluster c, int victim, DateTimeOffset wall)
+    {
+        double? best = null;
+        for (var i = 0; i < c.Nodes; i++)
+        {
+            var log = $"{c.Base(i)}/log.ctdb";
+            if (i == victim || !File.Exists(log))
+                continue;
+            foreach (var line in File.ReadLines(log))
+            {
+                var sp = line.IndexOf(' ', StringComparison.Ordinal);
+                if (sp <= 0 || !line.Contains("is dead", StringComparison.Ordinal)
+                    || !DateTimeOffset.TryParse(line[..sp], CultureInfo.InvariantCulture, DateTimeStyles.None, out var ts) || ts < wall)
+                    continue;
+                var ms = (ts - wall).TotalMilliseconds;
+                if (best is null || ms < best)
+                    best = ms;
+                break;
+            }
+        }
+        return best;
+    }
+
     private static void KillAndTime(Cluster c, int victim, int observer, string sig, List<double>? disconnected, List<double>? ipsMoved,
-        List<double>? newLeader)
+        List<double>? newLeader, List<double>? logDeadMs = null)
     {
         var pid = c.Pid(victim);
+        var wall = DateTimeOffset.Now;
         var sw = Stopwatch.StartNew();
         c.Sh("killnode", victim.ToString(CultureInfo.InvariantCulture), sig);
         double? tDisc = null, tIps = null, tLeader = null;
@@ -135,6 +190,8 @@ public static class ClusterBench
             ipsMoved!.Add(i);
         if (tLeader is { } l2)
             newLeader!.Add(l2);
+        if (logDeadMs is not null && FirstLogDead(c, victim, wall) is { } dead)
+            logDeadMs.Add(dead);
         if (sig == "STOP")
         {
             try

@@ -6,12 +6,14 @@ using SharpCtdb.Bench;
 // medians and ratios (SharpCTDB / Samba; < 1 means we are faster).
 //
 //   bench cluster [--runs N] [--slow]   launch-to-all-OK, kill/stop detection, failover, `ctdb status` latency
+//   bench kill [--runs N]               SIGKILL of a non-leader only (observer and survivor-log figures)
 //   bench tool [--runs N]               wall time of `ctdb pnn|status|-X ip`, our tool vs Debian's, same daemon
 var cmd = args.Length > 0 ? args[0] : "help";
 var runs = Opt("--runs", 3);
 return cmd switch
 {
     "cluster" => await ClusterBench.RunAsync(runs, args.Contains("--slow")),
+    "kill" => await ClusterBench.KillOnlyAsync(runs),
     "tool" => await ToolBench.RunAsync(Opt("--runs", 50)),
     _ => Usage(),
 };
