@@ -4,20 +4,20 @@ using SharpCtdb.Protocol;
 
 namespace SharpCtdb.Tdb;
 
-/// <summary>ltdb_header.flags bits (behaviour §12.3).</summary>
+/// <summary>ltdb_header.flags bits (behaviour §12.3), typed; the bit values are the protocol's <see cref="LtdbHeader"/> constants.</summary>
 [Flags]
 public enum RecordFlags : uint
 {
     None = 0,
-    MigratedWithData = 0x00010000,
+    MigratedWithData = LtdbHeader.FlagMigratedWithData,
     /// <summary>Transient marker; never stored.</summary>
-    VacuumMigrated = 0x00020000,
+    VacuumMigrated = LtdbHeader.FlagVacuumMigrated,
     /// <summary>Transient marker; never stored.</summary>
-    Automatic = 0x00040000,
-    RoHaveDelegations = 0x01000000,
-    RoHaveReadonly = 0x02000000,
-    RoRevokingReadonly = 0x04000000,
-    RoRevokeComplete = 0x08000000,
+    Automatic = LtdbHeader.FlagAutomatic,
+    RoHaveDelegations = LtdbHeader.FlagRoHaveDelegations,
+    RoHaveReadonly = LtdbHeader.FlagRoHaveReadonly,
+    RoRevokingReadonly = LtdbHeader.FlagRoRevokingReadonly,
+    RoRevokeComplete = LtdbHeader.FlagRoRevokeComplete,
 
     /// <summary>All read-only delegation bits.</summary>
     RoFlags = RoHaveDelegations | RoHaveReadonly | RoRevokingReadonly | RoRevokeComplete,
