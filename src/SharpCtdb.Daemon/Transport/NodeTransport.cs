@@ -213,6 +213,14 @@ public sealed class NodeTransport : IAsyncDisposable
             if (_disposed)
                 return;
             _disposed = true;
+        }
+        // Stop dialling and listening before closing the sessions: otherwise a peer that sees our EOF reconnects
+        // at once into our still-open listener (or our connect loop redials it), and it sees us come back and die
+        // a second time. Outside the lock: cancellation may run a loop's continuation inline.
+        _stop.Cancel();
+        _listener?.Dispose();
+        lock (_lock)
+        {
             foreach (var peer in _peers.Values)
             {
                 if (peer.Out != null)
@@ -227,8 +235,6 @@ public sealed class NodeTransport : IAsyncDisposable
                 tasks.Add(peer.ConnectLoop);
             }
         }
-        _stop.Cancel();
-        _listener?.Dispose();
         _events.Writer.TryComplete();
         tasks.Add(_acceptLoop);
         tasks.Add(_keepaliveLoop);
