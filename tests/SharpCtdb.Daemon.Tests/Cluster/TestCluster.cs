@@ -78,7 +78,11 @@ public sealed class TestCluster : IAsyncDisposable
         return ("dotnet", [Path.Combine(dir, "ctdbd.dll")]);
     }
 
-    public static Process StartDaemon(string ctdbBase, IEnumerable<string> args, bool redirectStdin = true, bool redirectOutput = true)
+    /// <summary>Extra environment for each node's daemon (and so its event scripts), e.g. a per-node CTDB_SCRIPT_VARDIR.</summary>
+    public Func<int, IReadOnlyDictionary<string, string>>? NodeEnvironment { get; set; }
+
+    public static Process StartDaemon(string ctdbBase, IEnumerable<string> args, bool redirectStdin = true, bool redirectOutput = true,
+        IReadOnlyDictionary<string, string>? env = null)
     {
         var (file, lead) = DaemonCommand();
         var psi = new ProcessStartInfo(file)
@@ -93,6 +97,8 @@ public sealed class TestCluster : IAsyncDisposable
         psi.Environment["CTDB_TEST_MODE"] = "yes";
         psi.Environment["CTDB_BASE"] = ctdbBase;
         psi.Environment.Remove("CTDB_SOCKET");
+        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+            psi.Environment[k] = v;
         return Process.Start(psi) ?? throw new InvalidOperationException("cannot start ctdbd");
     }
 
@@ -101,7 +107,7 @@ public sealed class TestCluster : IAsyncDisposable
     {
         if (Pid(pnn) is not null)
             throw new InvalidOperationException($"node {pnn} already running");
-        var p = StartDaemon(NodeBase(pnn), ["-i"]);
+        var p = StartDaemon(NodeBase(pnn), ["-i"], env: NodeEnvironment?.Invoke(pnn));
         var log = Path.Combine(NodeBase(pnn), "stderr.log");
         _ = DrainAsync(p.StandardError, log);
         _ = DrainAsync(p.StandardOutput, log + ".out");
