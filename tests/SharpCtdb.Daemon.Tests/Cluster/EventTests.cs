@@ -65,7 +65,10 @@ public sealed class EventTests(ITestOutputHelper output)
             exit 0
 
             """);
-        WriteExecutable(Path.Combine(c.NodeBase(1), "notify.sh"), $"""
+        // Debian's stock notify.sh, which runs events/notification/*.script with the event name.
+        File.Copy("/etc/ctdb/notify.sh", Path.Combine(c.NodeBase(1), "notify.sh"));
+        File.SetUnixFileMode(Path.Combine(c.NodeBase(1), "notify.sh"), Executable);
+        WriteExecutable(Path.Combine(c.NodeBase(1), "events", "notification", "50.log.script"), $"""
             #!/bin/sh
             echo "$1" >> "{notifyLog}"
 
