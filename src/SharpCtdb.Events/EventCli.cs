@@ -26,7 +26,14 @@ public static class EventCli
         Run(args, stdout, stderr, null);
 
     /// <summary>As <see cref="Run(string[], TextWriter, TextWriter)"/> with an explicit layout (tests; null = from the environment).</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CtdbPaths? paths)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CtdbPaths? paths) =>
+        Run(args, stdout, stderr, paths, json: false);
+
+    /// <summary>
+    /// As above; <paramref name="json"/> (the tool's `--json`) makes `status` print the documented JSON object
+    /// (docs/tool-json.md) instead of 4.17's lines. Other subcommands ignore it.
+    /// </summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CtdbPaths? paths, bool json)
     {
         var words = new List<string>();
         var optionsDone = false;
@@ -78,7 +85,7 @@ public static class EventCli
             case "status":
                 if (words.Count != 3)
                     return ShortUsage(stdout, 1);
-                return DoStatus(words[1], words[2], stdout, stderr, paths);
+                return DoStatus(words[1], words[2], stdout, stderr, paths, json);
             case "script" when words.Count >= 2:
                 switch (words[1])
                 {
@@ -108,7 +115,10 @@ public static class EventCli
     /// </summary>
     public static int ScriptStatus(string[] args, TextWriter stdout, TextWriter stderr) => ScriptStatus(args, stdout, stderr, null);
 
-    public static int ScriptStatus(string[] args, TextWriter stdout, TextWriter stderr, CtdbPaths? paths)
+    public static int ScriptStatus(string[] args, TextWriter stdout, TextWriter stderr, CtdbPaths? paths) =>
+        ScriptStatus(args, stdout, stderr, paths, json: false);
+
+    public static int ScriptStatus(string[] args, TextWriter stdout, TextWriter stderr, CtdbPaths? paths, bool json)
     {
         if (args.Length > 1)
         {
@@ -120,7 +130,7 @@ public static class EventCli
                 "  scriptstatus    [init|setup|startup|monitor|takeip|releaseip|ipreallocated]  show event script status\n");
             return 1;
         }
-        Run(["status", "legacy", args.Length == 1 ? args[0] : "monitor"], stdout, stderr, paths);
+        Run(["status", "legacy", args.Length == 1 ? args[0] : "monitor"], stdout, stderr, paths, json);
         return 0;
     }
 
@@ -165,7 +175,7 @@ public static class EventCli
         return result;
     }
 
-    private static int DoStatus(string component, string eventName, TextWriter stdout, TextWriter stderr, CtdbPaths paths)
+    private static int DoStatus(string component, string eventName, TextWriter stdout, TextWriter stderr, CtdbPaths paths, bool json)
     {
         (int Result, EventScriptStatusList? Status) reply;
         try
@@ -178,6 +188,13 @@ public static class EventCli
         {
             stderr.WriteLine($"Failed to get status for event {eventName} in {component}, ret={Errno.EIO}");
             return Errno.EIO;
+        }
+        if (json)
+        {
+            // Same exit codes as the text form; the answer (including "never run") is always one JSON object.
+            stdout.WriteLine(EventStatusJson.Format(component, eventName, reply.Result, reply.Status));
+            var summary = reply.Result == 0 ? reply.Status?.Summary ?? 0 : 0;
+            return reply.Result != 0 ? reply.Result : summary < 0 ? -summary : summary;
         }
         switch (reply.Result)
         {

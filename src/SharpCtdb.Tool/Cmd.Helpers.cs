@@ -89,10 +89,10 @@ public static partial class Cmd
 
     public static Task<int> LvsAsync(ToolContext ctx, string[] args) => NatgwLvsAsync(ctx, args, "CTDB_LVS_HELPER", "ctdb_lvs");
 
-    public static Task<int> EventAsync(ToolContext ctx, string[] args) => Task.FromResult(EventCli.Run(args, ctx.Out, ctx.Err, ctx.Paths()));
+    public static Task<int> EventAsync(ToolContext ctx, string[] args) => Task.FromResult(EventCli.Run(args, ctx.Out, ctx.Err, ctx.Paths(), ctx.Options.Json));
 
     public static Task<int> ScriptStatusAsync(ToolContext ctx, string[] args) =>
-        Task.FromResult(EventCli.ScriptStatus(args, ctx.Out, ctx.Err, ctx.Paths()));
+        Task.FromResult(EventCli.ScriptStatus(args, ctx.Out, ctx.Err, ctx.Paths(), ctx.Options.Json));
 
     public static Task<int> IpAllocAsync(ToolContext ctx, string[] args) => Task.FromResult(IpAllocCli.Run(args, ctx.Out, ctx.Err));
 }
