@@ -6,6 +6,7 @@ namespace SharpCtdb.Daemon.Tests.Cluster;
 /// Debian's stock 00.ctdb, 01.reclock and 05.system scripts (with Debian's functions and script.options) under our
 /// daemon on a 3-node cluster on 127.0.130.0/24, observed with Debian's tool.
 /// </summary>
+[Collection("events-130")]
 public sealed class StockScriptsTests(ITestOutputHelper output)
 {
     private const string Net = "127.0.130";
