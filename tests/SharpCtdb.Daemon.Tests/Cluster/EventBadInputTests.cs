@@ -91,12 +91,17 @@ public sealed class EventBadInputTests(ITestOutputHelper output)
             echo deleted myself
 
             """);
-        Write(Path.Combine(b, "debug-hung.sh"), $"""
-            #!/bin/sh
-            echo "$1 $2" > "{hookOut}.tmp"; mv "{hookOut}.tmp" "{hookOut}"
-            echo debug hook saw $1
-
-            """);
+        // Debian's stock hung-script hook (pstree of the hung script, then `ctdb scriptstatus EVENT`), with its
+        // testing hook CTDB_DEBUG_HUNG_SCRIPT_LOGFILE.
+        File.Copy("/etc/ctdb/debug-hung-script.sh", Path.Combine(b, "debug-hung.sh"));
+        File.SetUnixFileMode(Path.Combine(b, "debug-hung.sh"), Executable);
+        File.Copy(StockScripts.Functions, Path.Combine(b, "functions"));
+        c.NodeEnvironment = _ => new Dictionary<string, string>
+        {
+            ["CTDB_SCRIPT_VARDIR"] = Path.Combine(b, "scripts"),
+            ["CTDB_DEBUG_HUNG_SCRIPT_LOGFILE"] = hookOut,
+        };
+        Directory.CreateDirectory(Path.Combine(b, "scripts"));
 
         try
         {
@@ -137,12 +142,17 @@ public sealed class EventBadInputTests(ITestOutputHelper output)
             await TestCluster.WaitUntilAsync(async () => Parse((await c.CtdbAsync(0, "scriptstatus")).Stdout).GetValueOrDefault("40.hang") == "TIMEDOUT",
                 "40.hang TIMEDOUT", TimeSpan.FromSeconds(40), async () => (await c.CtdbAsync(0, "scriptstatus")).ToString());
             await TestCluster.WaitUntilAsync(() => Task.FromResult(File.Exists(hookOut)), "debug hook ran", TimeSpan.FromSeconds(30));
-            var hook = File.ReadAllText(hookOut).Split(' ', StringSplitOptions.TrimEntries);
-            Assert.Equal("monitor", hook[1]);
-            var hungPid = int.Parse(hook[0], CultureInfo.InvariantCulture);
+            var hook = File.ReadAllText(hookOut);
+            output.WriteLine(hook);
+            var m = System.Text.RegularExpressions.Regex.Match(hook, "===== Start of hung script debug for PID=\"(\\d+)\", event=\"monitor\" =====");
+            Assert.True(m.Success, hook);
+            var hungPid = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+            // pstree shows the hung script still alive when the hook runs; the hook's `ctdb scriptstatus monitor`
+            // already sees this run's TIMEDOUT.
+            Assert.Matches($@"pstree -p -a {hungPid}:\n.*,{hungPid} .*40\.hang\.script monitor\n.*sleep,\d+ 600", hook);
+            Assert.Matches(@"---- ctdb scriptstatus monitor: ----\n(.*\n)*40\.hang\s+TIMEDOUT", hook);
             await TestCluster.WaitUntilAsync(() => Task.FromResult(!Alive(hungPid)), "timed-out script killed", TimeSpan.FromSeconds(30));
             Assert.Contains("OK", (await c.CtdbAsync(0, "nodestatus")).Stdout);
-            Assert.Contains($"event_debug: debug hook saw {hungPid}", File.ReadAllText(Path.Combine(b, "stderr.log")));
             File.Delete(hangFlag);
 
             // A script that deletes itself while running completes; the next run no longer lists it.
