@@ -40,12 +40,12 @@ public sealed class StockScriptsTests(ITestOutputHelper output)
     private static bool Expected(string line) => line.StartsWith("00.ctdb: attach", StringComparison.Ordinal);
 
     [Fact]
-    public async Task EveryEventRunsTheStockScriptsWithoutErrors()
+    public async Task EveryEventRunsTheStockScriptsWithoutErrorsAndSystemThresholdsDecideHealth()
     {
         await using var c = new TestCluster(3, Net);
         StockScripts.Install(c);
         for (var pnn = 0; pnn < 3; pnn++)
-            File.WriteAllText(Path.Combine(c.NodeBase(pnn), "ctdb.tunables"), "MonitorInterval=3\n");
+            File.WriteAllText(Path.Combine(c.NodeBase(pnn), "ctdb.tunables"), "MonitorInterval=2\nEventScriptTimeout=20\n");
         c.StartAll();
         await c.WaitHealthyAsync([0, 1, 2], 3);
 
@@ -83,32 +83,15 @@ public sealed class StockScriptsTests(ITestOutputHelper output)
             Assert.True(Directory.Exists(Path.Combine(StockScripts.ScriptVarDir(c, pnn), "service", "system-monitoring")));
         }
 
-        // A clean shutdown runs the shutdown event and exits 0.
-        var pid = c.Pid(2)!.Value;
-        var sd = await c.CtdbAsync(2, "shutdown");
-        Assert.Equal(0, sd.ExitCode);
-        await TestCluster.WaitUntilAsync(() => Task.FromResult(c.Pid(2) is null), "node 2 exits after `ctdb shutdown`", TimeSpan.FromSeconds(30));
-        output.WriteLine($"node 2 (pid {pid}) shut down");
-
         for (var pnn = 0; pnn < 3; pnn++)
         {
             var unexpected = StockScripts.ScriptOutputLines(c, pnn).Where(l => !Expected(l)).ToList();
             Assert.True(unexpected.Count == 0, $"node {pnn} script output: " + string.Join('\n', unexpected));
         }
-    }
 
-    [Fact]
-    public async Task SystemScriptThresholdsDecideHealth()
-    {
-        await using var c = new TestCluster(3, Net);
-        StockScripts.Install(c);
-        for (var pnn = 0; pnn < 3; pnn++)
-            File.WriteAllText(Path.Combine(c.NodeBase(pnn), "ctdb.tunables"), "MonitorInterval=2\nEventScriptTimeout=20\n");
+        // 05.system's thresholds (node 1's 05.system.options) decide its health. Warning only: a warning, still OK.
         var options = Path.Combine(c.NodeBase(1), "events", "legacy", "05.system.options");
-        // Warning thresholds only: the script prints a warning but the node stays healthy.
         File.WriteAllText(options, "CTDB_MONITOR_MEMORY_USAGE=0\n");
-        c.StartAll();
-        await c.WaitHealthyAsync([0, 1, 2], 3);
         await TestCluster.WaitUntilAsync(
             () => Task.FromResult(StockScripts.ScriptOutputLines(c, 1).Any(l => l.StartsWith("05.system: WARNING: System memory utilization", StringComparison.Ordinal))),
             "05.system memory warning logged", TimeSpan.FromSeconds(30));
@@ -132,5 +115,19 @@ public sealed class StockScriptsTests(ITestOutputHelper output)
             TimeSpan.FromSeconds(40), c.DescribeAsync);
         output.WriteLine($"threshold cleared -> OK everywhere: {sw.Elapsed.TotalSeconds:F2} s");
         Assert.True(await AllOkAsync(c, 1, "monitor"));
+
+        // A clean shutdown runs the shutdown event and exits 0.
+        var pid = c.Pid(2)!.Value;
+        var sd = await c.CtdbAsync(2, "shutdown");
+        Assert.Equal(0, sd.ExitCode);
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(c.Pid(2) is null), "node 2 exits after `ctdb shutdown`", TimeSpan.FromSeconds(30));
+        output.WriteLine($"node 2 (pid {pid}) shut down");
+
+        // Nothing printed by the shutdown and later events either (node 1 printed its threshold messages).
+        foreach (var pnn in new[] { 0, 2 })
+        {
+            var unexpected = StockScripts.ScriptOutputLines(c, pnn).Where(l => !Expected(l)).ToList();
+            Assert.True(unexpected.Count == 0, $"node {pnn} script output: " + string.Join('\n', unexpected));
+        }
     }
 }
