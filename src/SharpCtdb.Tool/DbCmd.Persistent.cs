@@ -195,22 +195,4 @@ public static partial class DbCmd
         await ctx.Out.WriteLineAsync($"Database {db.Name} wiped").ConfigureAwait(false);
         return 0;
     }
-
-    public static async Task<int> BackupDbAsync(ToolContext ctx, string[] args)
-    {
-        await ctx.Err.WriteLineAsync("backupdb is not implemented by this tool yet").ConfigureAwait(false);
-        return 95;
-    }
-
-    public static async Task<int> RestoreDbAsync(ToolContext ctx, string[] args)
-    {
-        await ctx.Err.WriteLineAsync("restoredb is not implemented by this tool yet").ConfigureAwait(false);
-        return 95;
-    }
-
-    public static async Task<int> DumpDbBackupAsync(ToolContext ctx, string[] args)
-    {
-        await ctx.Err.WriteLineAsync("dumpdbbackup is not implemented by this tool yet").ConfigureAwait(false);
-        return 95;
-    }
 }
