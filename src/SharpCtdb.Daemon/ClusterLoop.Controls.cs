@@ -90,6 +90,8 @@ internal sealed partial class ClusterLoop
         }
         if (TryDispatchDatabaseControl(req) is { } dbControl)
             return dbControl;
+        if (TryDispatchDbRecoveryControl(req) is { } dbRecoveryControl)
+            return dbRecoveryControl;
         if (ObsoleteControls.Contains(req.Opcode))
         {
             _log.Error($"Control {ControlNames.Of(req.Opcode)} is obsolete");
@@ -125,6 +127,8 @@ internal sealed partial class ClusterLoop
         if (newMode != _recMode)
             _log.Notice($"Recovery mode set to {(newMode == RecoveryMode.Normal ? "NORMAL" : "ACTIVE")}");
         _recMode = newMode;
+        if (newMode == RecoveryMode.Normal)
+            ThawAllDatabases();
         return ControlResult.Ok();
     }
 

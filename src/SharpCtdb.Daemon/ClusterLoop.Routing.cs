@@ -184,7 +184,11 @@ internal sealed partial class ClusterLoop
         client.Enqueue(reply.Encode());
     }
 
-    public void OnClientDisconnected(ClientConnection client) => _log.Debug($"Client {client.Id} (pid {client.Pid}) disconnected");
+    public void OnClientDisconnected(ClientConnection client)
+    {
+        _log.Debug($"Client {client.Id} (pid {client.Pid}) disconnected");
+        OnClientDisconnectedPersistent(client);
+    }
 
     // ================= outbound =================
 
@@ -259,6 +263,8 @@ internal sealed partial class ClusterLoop
     /// <summary>A message addressed to this node: internal handlers first, then every client registered for it.</summary>
     private void DeliverMessageLocally(uint srcNode, ulong srvid, byte[] data)
     {
+        if (TryHandleDbRecoveryMessage(srcNode, srvid, data))
+            return;
         HandleInternalMessage(srcNode, srvid, data);
         _clients?.DeliverMessage(srcNode, OwnPnn, srvid, data);
     }
