@@ -68,41 +68,22 @@ internal sealed partial class ClusterLoop
             db.Local.Store(key, header, data);
             return header;
         }
-        var flags = header.Flags;
-        var me = OwnPnn;
-        bool keep, scheduleDelete = false;
-        if (!data.IsEmpty || (flags & (uint)RecordFlags.RoFlags) != 0)
-            keep = true;
-        else if ((flags & LtdbHeader.FlagAutomatic) != 0)
-            (keep, scheduleDelete) = (true, true);
-        else if ((flags & LtdbHeader.FlagMigratedWithData) != 0)
-            keep = true;
-        else if (LmasterOf(key) == me)
-            keep = !((flags & LtdbHeader.FlagVacuumMigrated) != 0 && header.Dmaster == me);
-        else
-            keep = header.Dmaster == me;
-
-        if (!keep)
+        var decision = VolatileStoreRule.Decide(header, data.IsEmpty, OwnPnn, LmasterOf(key));
+        if (!decision.Keep)
         {
             db.Local.Delete(key);
             return null;
         }
-        var rsn = header.Rsn;
-        if (header.Dmaster == me && (flags & (uint)RecordFlags.RoFlags) == 0)
-            rsn++;
-        var stored = new LtdbHeader(rsn, header.Dmaster, flags & ~(uint)RecordFlags.Transient) { Reserved1 = header.Reserved1 };
+        var stored = decision.Header;
         if (!db.Local.File.TryStore(key, LtdbRecord.Build(stored, data)))
         {
             _log.Error($"Failed to store record in {db.Name}: {db.Local.File.LastErrorString}");
             return stored;
         }
-        if (header.Dmaster == me && (flags & (uint)RecordFlags.RoFlags) == 0)
-        {
-            if (data.IsEmpty || scheduleDelete)
-                QueueForDeletion(db, key, stored);
-            else
-                UnqueueDeletion(db, key);
-        }
+        if (decision.QueueForDeletion)
+            QueueForDeletion(db, key, stored);
+        else if (decision.UnqueueDeletion)
+            UnqueueDeletion(db, key);
         return stored;
     }
 
@@ -192,7 +173,7 @@ internal sealed partial class ClusterLoop
                 return;
             }
             c.ReqId = NextCallReqId();
-            c.Generation = c.Db.Generation;
+            c.Generation = Generation;
             _calls[c.ReqId] = c;
             c.Db.InFlightFetches[c.KeyId] = [];
             SendCall(c, header.Dmaster);
@@ -271,7 +252,7 @@ internal sealed partial class ClusterLoop
     {
         if (_recMode != RecoveryMode.Normal || _calls.Count == 0)
             return;
-        foreach (var c in _calls.Values.Where(c => c.Generation != c.Db.Generation || c.Db.Generation != Generation).ToList())
+        foreach (var c in _calls.Values.Where(c => c.Generation != Generation).ToList())
             ResendCall(c);
     }
 
@@ -287,7 +268,6 @@ internal sealed partial class ClusterLoop
         _calls.Remove(c.ReqId);
         if (c.Db.Detached)
             return;
-        c.Db.Generation = c.Db.Generation == Generation ? c.Db.Generation : Generation;
         // Routed afresh: let the local copy (or a synthesised header) decide where it goes.
         c.Db.InFlightFetches.Remove(c.KeyId, out var waiters);
         ProcessLocalCall(c);
@@ -406,7 +386,7 @@ internal sealed partial class ClusterLoop
                 HandOverAsLmaster(db, call.Key, header.Rsn, newDmaster, data, flags, call.Header.ReqId);
                 return;
             }
-            var rd = new ReqDmaster(PacketHeader.Create(Operation.ReqDmaster, lm, OwnPnn, call.Header.ReqId, db.Generation),
+            var rd = new ReqDmaster(PacketHeader.Create(Operation.ReqDmaster, lm, OwnPnn, call.Header.ReqId, Generation),
                 db.Id, header.Rsn, newDmaster, call.Key, data.ToArray());
             _network?.Send(lm, DmasterPackets.EncodeReqDmaster(rd, flags));
             StoreRecord(db, call.Key, new LtdbHeader(header.Rsn, newDmaster, flags), data);
@@ -421,7 +401,7 @@ internal sealed partial class ClusterLoop
     private void HandOverAsLmaster(ClusterDatabase db, byte[] key, ulong rsn, uint newDmaster, ReadOnlySpan<byte> data, uint flags, uint reqid)
     {
         StoreRecord(db, key, new LtdbHeader(rsn, newDmaster, flags), data);
-        var rp = new ReplyDmaster(PacketHeader.Create(Operation.ReplyDmaster, newDmaster, OwnPnn, reqid, db.Generation),
+        var rp = new ReplyDmaster(PacketHeader.Create(Operation.ReplyDmaster, newDmaster, OwnPnn, reqid, Generation),
             db.Id, rsn, key, data.ToArray());
         _network?.Send(newDmaster, DmasterPackets.EncodeReplyDmaster(rp, flags));
     }

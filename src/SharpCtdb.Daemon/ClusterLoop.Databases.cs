@@ -235,6 +235,7 @@ internal sealed partial class ClusterLoop
             }
         }
         ResendStaleCalls();
+        VacuumDueDatabases(now);
     }
 
     /// <summary>Called by the freeze/thaw code after <paramref name="db"/> went back to Thawed: parked calls run again and

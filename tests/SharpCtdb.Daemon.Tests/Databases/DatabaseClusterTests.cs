@@ -165,6 +165,30 @@ public sealed partial class DatabaseClusterTests(DatabaseCluster fixture) : ICla
         Assert.Equal((h.Rsn + 2, 1u), (after.Rsn, after.Dmaster));
     }
 
+    [Fact]
+    public async Task VacuumingDeletesAnEmptyRecordThatNeverLeftItsLmaster()
+    {
+        for (var pnn = 0; pnn < 3; pnn++)
+            await OkAsync(pnn, "setvar", "VacuumInterval", "1");
+        await OkAsync(0, "attach", "dbt_vac.tdb");
+        var path = (await DbMapAsync(0))["dbt_vac.tdb"].Path;
+        // A key whose lmaster is node 0: written there it never migrates, so its header has no MIGRATED_WITH_DATA.
+        string? key = null;
+        for (var i = 0; i < 30 && key is null; i++)
+        {
+            var k = $"vac{i}";
+            await OkAsync(0, "writekey", "dbt_vac.tdb", k, "x");
+            if (HeaderOf(await TdbDumpAsync(path), k) is { Flags: 0, Rsn: 2 })
+                key = k;
+        }
+        Assert.NotNull(key);
+        await OkAsync(0, "deletekey", "dbt_vac.tdb", key);
+        Assert.Contains($"key({key.Length}) = \"{key}\"\ndata(24)", await TdbDumpAsync(path));
+        await TestCluster.WaitUntilAsync(async () => !(await TdbDumpAsync(path)).Contains($"key({key.Length}) = \"{key}\""),
+            "the empty record is vacuumed away", TimeSpan.FromSeconds(30));
+        Assert.Equal("Data: size:0 ptr:[]", (await OkAsync(1, "readkey", "dbt_vac.tdb", key)).Stdout.Trim());
+    }
+
     /// <summary>Parses the ltdb header of <paramref name="key"/> from tdbdump output (escaped bytes).</summary>
     private static (ulong Rsn, uint Dmaster, uint Flags) HeaderOf(string dump, string key)
     {
