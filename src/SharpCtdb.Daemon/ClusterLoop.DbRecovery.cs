@@ -454,19 +454,38 @@ internal sealed partial class ClusterLoop
         if (dbs.Count == 0)
             return true;
         var t0 = _time.GetTimestamp();
-        var results = await Task.WhenAll(dbs.Select(kv => RecoverDatabaseAsync(kv.Key, kv.Value.Flags, kv.Value.Nodes, active, generation)));
+        var credits = new Dictionary<uint, int>();
+        void Blame(uint pnn) => credits[pnn] = credits.GetValueOrDefault(pnn) + 1;
+        var results = await Task.WhenAll(dbs.Select(kv => RecoverDatabaseAsync(kv.Key, kv.Value.Flags, kv.Value.Nodes, active, generation, Blame)));
         var ok = results.All(r => r);
         _log.Notice($"Recovery of {dbs.Count} database(s) {(ok ? "done" : "FAILED")} in {_time.GetElapsedTime(t0).TotalMilliseconds:F0} ms");
+        if (!ok)
+            BanWorstRecoveryCulprit(credits);
         return ok;
     }
 
-    private async Task<bool> RecoverDatabaseAsync(uint dbId, DbFlags flags, List<uint> haveIt, List<uint> active, uint generation)
+    /// <summary>§5.3 step 8: the node with the most helper credits (attach, name, freeze or pull failures) is banned for
+    /// RecoveryBanPeriod when it has at least 3 and is still connected.</summary>
+    private void BanWorstRecoveryCulprit(Dictionary<uint, int> credits)
+    {
+        if (Tunables.EnableBans == 0 || credits.Count == 0)
+            return;
+        var (pnn, count) = credits.MaxBy(kv => kv.Value);
+        if (count < 3 || NodeOrNull(pnn) is not { Connected: true } node || (node.Flags & NodeFlags.Inactive) != 0)
+            return;
+        var period = Tunables.RecoveryBanPeriod;
+        _log.Notice($"Banning node {pnn} for {period} seconds: {count} database recovery failures");
+        _ = SendControlAsync(pnn, ControlOpcode.SetBanState, new BanState(pnn, period).ToBytes(), timeout: RecoverTimeout);
+    }
+
+    private async Task<bool> RecoverDatabaseAsync(uint dbId, DbFlags flags, List<uint> haveIt, List<uint> active, uint generation,
+        Action<uint> blame)
     {
         for (var attempt = 1; attempt <= MaxDbRecoveryAttempts; attempt++)
         {
             if (_leader != OwnPnn || _shuttingDown)
                 return false;
-            var error = await RecoverDatabaseOnceAsync(dbId, flags, haveIt, active, generation);
+            var error = await RecoverDatabaseOnceAsync(dbId, flags, haveIt, active, generation, blame);
             if (error is null)
                 return true;
             _log.Error($"Recovery of database 0x{dbId:x8} failed (attempt {attempt}): {error}");
@@ -478,12 +497,16 @@ internal sealed partial class ClusterLoop
     }
 
     /// <summary>One attempt of §12.7.2; null = success, else what failed.</summary>
-    private async Task<string?> RecoverDatabaseOnceAsync(uint dbId, DbFlags flags, List<uint> haveIt, List<uint> active, uint generation)
+    private async Task<string?> RecoverDatabaseOnceAsync(uint dbId, DbFlags flags, List<uint> haveIt, List<uint> active, uint generation,
+        Action<uint> blame)
     {
         var idBytes = U32(dbId);
         var name = await SendControlAsync(haveIt[0], ControlOpcode.GetDbName, idBytes, timeout: RecoverTimeout);
         if (!name.Success)
+        {
+            blame(haveIt[0]);
             return $"GET_DBNAME on node {haveIt[0]}: {name.Error}";
+        }
         var nameBytes = name.Data;
         var attachOp = (flags & DbFlags.Persistent) != 0 ? ControlOpcode.DbAttachPersistent
             : (flags & DbFlags.Replicated) != 0 ? ControlOpcode.DbAttachReplicated : ControlOpcode.DbAttach;
@@ -491,12 +514,15 @@ internal sealed partial class ClusterLoop
         {
             var r = await SendControlAsync(pnn, attachOp, nameBytes, flags: ControlFlags.AttachRecovery, timeout: RecoverTimeout);
             if (!r.Success)
+            {
+                blame(pnn);
                 return $"attach on node {pnn}: {r.Error}";
+            }
             haveIt.Add(pnn);
         }
 
         var trans = new TransDb(dbId, generation).ToBytes();
-        if (await FirstFailureAsync(active, ControlOpcode.DbFreeze, idBytes) is { } f1)
+        if (await FirstFailureAsync(active, ControlOpcode.DbFreeze, idBytes, blame) is { } f1)
             return f1;
         if (await FirstFailureAsync(active, ControlOpcode.DbTransactionStart, trans) is { } f2)
             return f2;
@@ -508,7 +534,10 @@ internal sealed partial class ClusterLoop
             foreach (var pnn in active)
             {
                 if (await PullAsync(pnn, dbId, set) is { } pf)
+                {
+                    blame(pnn);
                     return pf;
+                }
             }
         }
         else
@@ -519,7 +548,10 @@ internal sealed partial class ClusterLoop
                 return "GET_DB_SEQNUM failed";
             var source = active.OrderBy(p => p).First(p => seqnums[p] == seqnums.Values.Max());
             if (await PullAsync(source, dbId, set) is { } pf)
+            {
+                blame(source);
                 return pf;
+            }
             _log.Info($"Recovery: database 0x{dbId:x8} from node {source} (seqnum {seqnums[source]})");
         }
 
@@ -583,13 +615,16 @@ internal sealed partial class ClusterLoop
         }
     }
 
-    private async Task<string?> FirstFailureAsync(List<uint> nodes, ControlOpcode op, byte[] data)
+    private async Task<string?> FirstFailureAsync(List<uint> nodes, ControlOpcode op, byte[] data, Action<uint>? blame = null)
     {
         var results = await Task.WhenAll(nodes.Select(p => SendControlAsync(p, op, data, timeout: RecoverTimeout)));
         for (var i = 0; i < results.Length; i++)
         {
             if (!results[i].Success)
+            {
+                blame?.Invoke(nodes[i]);
                 return $"{ControlNames.Of(op)} on node {nodes[i]}: {results[i].Status} {results[i].Error}";
+            }
         }
         return null;
     }
