@@ -7,6 +7,7 @@ using SharpCtdb.Bench;
 //
 //   bench cluster [--runs N] [--slow]   launch-to-all-OK, kill/stop detection, failover, `ctdb status` latency
 //   bench kill [--runs N]               SIGKILL of a non-leader only (observer and survivor-log figures)
+//   bench db [--ops N] [--bounces N]    fetch-lock+store ops/s and migrations/s through one C# client
 //   bench tool [--runs N]               wall time of `ctdb pnn|status|-X ip`, our tool vs Debian's, same daemon
 var cmd = args.Length > 0 ? args[0] : "help";
 var runs = Opt("--runs", 3);
@@ -15,6 +16,7 @@ return cmd switch
     "cluster" => await ClusterBench.RunAsync(runs, args.Contains("--slow")),
     "kill" => await ClusterBench.KillOnlyAsync(runs),
     "tool" => await ToolBench.RunAsync(Opt("--runs", 50)),
+    "db" => await DbBench.RunAsync(Opt("--ops", 2000), Opt("--bounces", 1000)),
     _ => Usage(),
 };
 

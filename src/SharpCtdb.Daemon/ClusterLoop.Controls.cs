@@ -75,7 +75,6 @@ internal sealed partial class ClusterLoop
             case ControlOpcode.ProcessExists: return Done(ProcessExists(d));
             case ControlOpcode.CheckPidSrvid: return Done(CheckPidSrvid(d));
             case ControlOpcode.Shutdown: return Done(ShutdownControl());
-            case ControlOpcode.GetDbMap: return Done(ControlResult.Ok(new DbIdMap([]).ToBytes()));
             case ControlOpcode.DisableNode: return Done(ChangeOwnFlags(NodeFlags.PermanentlyDisabled, 0));
             case ControlOpcode.EnableNode: return Done(ChangeOwnFlags(0, NodeFlags.PermanentlyDisabled));
             case ControlOpcode.StopNode: return Done(StopNode());
@@ -89,6 +88,10 @@ internal sealed partial class ClusterLoop
                 or ControlOpcode.SetTcpTickleList:
                 return Done(ControlResult.Ok());
         }
+        if (TryDispatchDatabaseControl(req) is { } dbControl)
+            return dbControl;
+        if (TryDispatchDbRecoveryControl(req) is { } dbRecoveryControl)
+            return dbRecoveryControl;
         if (ObsoleteControls.Contains(req.Opcode))
         {
             _log.Error($"Control {ControlNames.Of(req.Opcode)} is obsolete");
@@ -124,6 +127,8 @@ internal sealed partial class ClusterLoop
         if (newMode != _recMode)
             _log.Notice($"Recovery mode set to {(newMode == RecoveryMode.Normal ? "NORMAL" : "ACTIVE")}");
         _recMode = newMode;
+        if (newMode == RecoveryMode.Normal)
+            ThawAllDatabases();
         return ControlResult.Ok();
     }
 

@@ -165,7 +165,8 @@ internal sealed partial class ClusterLoop
                 return;
             if (!await AllOkAsync(active, ControlOpcode.SetVnnMap, map.ToBytes()))
                 return;
-            // (database recovery goes here once databases exist)
+            if (!await RecoverDatabasesAsync(active, generation))
+                return;
             if (!await AllOkAsync(active, ControlOpcode.SetRecMode, U32((uint)RecoveryMode.Normal)))
                 return;
             if (!await AllOkAsync(active, ControlOpcode.EndRecovery, []))
@@ -249,6 +250,7 @@ internal sealed partial class ClusterLoop
 
     private async ValueTask<ControlResult> EndRecoveryAsync()
     {
+        EndPendingCommitsAfterRecovery();
         await RunEventAsync("recovered");
         _lastRecoveryFinished = _time.GetUtcNow();
         _log.Notice("Recovery has finished");

@@ -35,6 +35,9 @@ internal sealed partial class ClusterLoop
                     var m = ReqMessage.Decode(packet);
                     DeliverMessageLocally(m.Header.SrcNode, m.Srvid, m.Data);
                     break;
+                case Operation.ReqCall or Operation.ReplyCall or Operation.ReqDmaster or Operation.ReplyDmaster or Operation.ReplyError:
+                    OnPeerCallPacket(fromPnn, h, packet);
+                    break;
                 default:
                     _log.Debug($"Ignoring {h.Operation} packet from node {fromPnn}");
                     break;
@@ -145,7 +148,7 @@ internal sealed partial class ClusterLoop
                 SendMessage(m.Header.DestNode, m.Srvid, m.Data);
                 break;
             case Operation.ReqCall:
-                _log.Warning($"Client {client.Id} sent REQ_CALL; databases are not available yet");
+                OnClientCall(client, packet);
                 break;
             case Operation.ReqTunnel:
                 _log.Debug($"Client {client.Id} sent REQ_TUNNEL; tunnels are not supported, dropped");
@@ -181,7 +184,11 @@ internal sealed partial class ClusterLoop
         client.Enqueue(reply.Encode());
     }
 
-    public void OnClientDisconnected(ClientConnection client) => _log.Debug($"Client {client.Id} (pid {client.Pid}) disconnected");
+    public void OnClientDisconnected(ClientConnection client)
+    {
+        _log.Debug($"Client {client.Id} (pid {client.Pid}) disconnected");
+        OnClientDisconnectedPersistent(client);
+    }
 
     // ================= outbound =================
 
@@ -256,6 +263,8 @@ internal sealed partial class ClusterLoop
     /// <summary>A message addressed to this node: internal handlers first, then every client registered for it.</summary>
     private void DeliverMessageLocally(uint srcNode, ulong srvid, byte[] data)
     {
+        if (TryHandleDbRecoveryMessage(srcNode, srvid, data))
+            return;
         HandleInternalMessage(srcNode, srvid, data);
         _clients?.DeliverMessage(srcNode, OwnPnn, srvid, data);
     }

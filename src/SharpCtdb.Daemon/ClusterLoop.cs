@@ -114,6 +114,11 @@ internal sealed partial class ClusterLoop
         if (_settings.Config.Legacy.StartAsStopped)
             Own.Flags |= NodeFlags.Stopped;
         SetRunState(RunState.Init);
+        if (!StartDatabases())
+        {
+            Shutdown(1);
+            return;
+        }
         if (await RunEventAsync("init") != 0)
         {
             _log.Error("Failed to run init event");
@@ -271,6 +276,7 @@ internal sealed partial class ClusterLoop
         if (_network is not null)
             await _network.DisposeAsync();
         _clients?.Stop();
+        _databases?.Dispose();
         _log.Notice("CTDB daemon shutting down");
         _exit.TrySetResult(exitCode);
         _stopping.Cancel();

@@ -96,13 +96,39 @@ public static partial class DbCmd
             var (seqHeader, seqValue) = ReadLocal(db.Tdb, SeqnumKey);
             var seqnum = seqValue is { Length: 8 } ? BitConverter.ToUInt64(seqValue) : 0;
             records.Add(RecData.WithHeader(0, SeqnumKey, new LtdbHeader((seqHeader?.Rsn ?? 0) + 1, ctx.Pnn), BitConverter.GetBytes(seqnum + 1)));
-            await ctx.Ctl(ControlOpcode.Trans3Commit, ctx.Pnn, ctx.Client.RawDataAsync(ctx.Pnn, ControlOpcode.Trans3Commit,
-                new RecBuffer(db.Db.Id, records).ToBytes(), ctx.Timeout, ctx.Cancelled)).ConfigureAwait(false);
+            await CommitWithRetryAsync(ctx, db, new RecBuffer(db.Db.Id, records).ToBytes(), seqnum).ConfigureAwait(false);
             return 0;
         }
         finally
         {
             await GLockAsync(ctx, glock, db.Db.Id, me, release: true).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// TRANS3_COMMIT as the 4.17 client does it: a non-zero reply (refused during recovery, ended by recovery, timeout)
+    /// is resolved by re-reading the local sequence number: unchanged → send the same commit again; old + 1 → a recovery
+    /// completed it; anything else → someone else's commit won, an error.
+    /// </summary>
+    private static async Task CommitWithRetryAsync(ToolContext ctx, AttachedDb db, byte[] batch, ulong oldSeqnum)
+    {
+        var deadline = DateTime.UtcNow + ctx.Timeout;
+        while (true)
+        {
+            var reply = await ctx.Client.ControlAsync(ctx.Pnn, ControlOpcode.Trans3Commit, batch, ctx.Timeout, ct: ctx.Cancelled)
+                .ConfigureAwait(false);
+            if (reply.Status == 0)
+                return;
+            var (_, now) = ReadLocal(db.Tdb, SeqnumKey);
+            var current = now is { Length: 8 } ? BitConverter.ToUInt64(now) : 0;
+            if (current == oldSeqnum + 1)
+                return;
+            if (current != oldSeqnum || DateTime.UtcNow >= deadline)
+            {
+                await ctx.Err.WriteLineAsync($"Control TRANS3_COMMIT failed, ret={reply.Status}").ConfigureAwait(false);
+                throw new ControlErrorException(reply.Status);
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(100), ctx.Cancelled).ConfigureAwait(false);
         }
     }
 
@@ -194,23 +220,5 @@ public static partial class DbCmd
         }
         await ctx.Out.WriteLineAsync($"Database {db.Name} wiped").ConfigureAwait(false);
         return 0;
-    }
-
-    public static async Task<int> BackupDbAsync(ToolContext ctx, string[] args)
-    {
-        await ctx.Err.WriteLineAsync("backupdb is not implemented by this tool yet").ConfigureAwait(false);
-        return 95;
-    }
-
-    public static async Task<int> RestoreDbAsync(ToolContext ctx, string[] args)
-    {
-        await ctx.Err.WriteLineAsync("restoredb is not implemented by this tool yet").ConfigureAwait(false);
-        return 95;
-    }
-
-    public static async Task<int> DumpDbBackupAsync(ToolContext ctx, string[] args)
-    {
-        await ctx.Err.WriteLineAsync("dumpdbbackup is not implemented by this tool yet").ConfigureAwait(false);
-        return 95;
     }
 }

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Globalization;
+using SharpCtdb.Client;
+using SharpCtdb.Protocol;
+using SharpCtdb.Tdb;
+
+namespace SharpCtdb.Bench;
+
+/// <summary>
+/// `bench db`: one C# client (SharpCtdb.Client + libtdb, the way smbd's dbwrap_ctdb works) against a 3-node cluster of
+/// each daemon: fetch-lock + store of new keys on one node (each needs one REQ_CALL), the same key again (purely local,
+/// no daemon), and one record bouncing between the three nodes (one migration per access).
+/// </summary>
+public static class DbBench
+{
+    private sealed class Node(CtdbClient client, TdbFile tdb, uint pnn, uint dbId) : IAsyncDisposable
+    {
+        public CtdbClient Client { get; } = client;
+        public TdbFile Tdb { get; } = tdb;
+        public uint Pnn { get; } = pnn;
+        public uint DbId { get; } = dbId;
+
+        public async ValueTask DisposeAsync()
+        {
+            Tdb.Dispose();
+            await Client.DisposeAsync();
+        }
+    }
+
+    public static async Task<int> RunAsync(int ops, int bounces)
+    {
+        var results = new List<(string Metric, string Unit, List<double> Ours, List<double> Samba)>
+        {
+            ("fetch-lock+store, new key (1 REQ_CALL each), node 0", "ops/s", [], []),
+            ("fetch-lock+store, same key (local), node 0", "ops/s", [], []),
+            ("record bouncing between 3 nodes", "migrations/s", [], []),
+        };
+        foreach (var (name, daemon, net, ours) in new[] { ("sharp", Env.OurCtdbd, "127.0.110", true), ("samba", Env.SambaCtdbd, "127.0.111", false) })
+        {
+            using var c = new Cluster("db-" + name, daemon, net, 3);
+            c.ColdStart();
+            var nodes = new List<Node>();
+            try
+            {
+                for (uint pnn = 0; pnn < 3; pnn++)
+                    nodes.Add(await OpenAsync(c, pnn));
+                var figures = new[]
+                {
+                    await NewKeysAsync(nodes[0], ops),
+                    await SameKeyAsync(nodes[0], ops * 10),
+                    await BounceAsync(nodes, bounces),
+                };
+                for (var i = 0; i < figures.Length; i++)
+                    (ours ? results[i].Ours : results[i].Samba).Add(figures[i]);
+                Console.WriteLine($"{name}: {string.Join(", ", figures.Select(f => f.ToString("F0", CultureInfo.InvariantCulture)))}");
+            }
+            finally
+            {
+                foreach (var n in nodes)
+                    await n.DisposeAsync();
+            }
+        }
+        Console.WriteLine();
+        Console.WriteLine("## Databases (higher is better; ratio = SharpCTDB / Samba ctdbd)");
+        Console.WriteLine("| metric | SharpCTDB | Samba ctdbd | ratio |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach (var (m, u, o, s) in results)
+        {
+            var mo = Stats.Median(o);
+            var ms = Stats.Median(s);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {m} | {mo:F0} {u} | {ms:F0} {u} | {(ms > 0 ? mo / ms : double.NaN):F2} |"));
+        }
+        return 0;
+    }
+
+    private static async Task<Node> OpenAsync(Cluster c, uint pnn)
+    {
+        var client = await CtdbClient.ConnectAsync($"{c.Base((int)pnn)}/run/ctdbd.socket", CancellationToken.None);
+        var t = TimeSpan.FromSeconds(30);
+        var id = await client.AttachDbAsync(Pnn.CurrentNode, "bench_db.tdb", DbFlags.None, t);
+        var path = await client.GetDbPathAsync(Pnn.CurrentNode, id, t);
+        var flags = await client.GetDbOpenFlagsAsync(Pnn.CurrentNode, id, t);
+        var tdb = TdbFile.Open(path, 0, flags, OpenFlags.ReadWrite);
+        return new Node(client, tdb, pnn, id);
+    }
+
+    /// <summary>smbd's fetch-lock: lock, use the local copy if we are dmaster, else unlock and ask the daemon to migrate.</summary>
+    private static async Task<int> FetchLockStoreAsync(Node n, byte[] key, byte[] value)
+    {
+        var calls = 0;
+        while (true)
+        {
+            if (TryStoreLocally(n, key, value))
+                return calls;
+            calls++;
+            var reply = await n.Client.CallAsync(ReqCall.ImmediateMigration, n.DbId, CallId.NullFunc, key, [], TimeSpan.FromSeconds(30));
+            if (reply.Status != 0)
+                throw new InvalidOperationException($"REQ_CALL failed with status {reply.Status}");
+        }
+    }
+
+    // Lock, check and store with no await in between (robust-mutex chain locks belong to the locking thread).
+    private static bool TryStoreLocally(Node n, byte[] key, byte[] value)
+    {
+        n.Tdb.ChainLock(key);
+        try
+        {
+            var v = n.Tdb.Fetch(key);
+            if (v is null || !LtdbRecord.TryReadHeader(v, out var h) || h.Dmaster != n.Pnn)
+                return false;
+            n.Tdb.Store(key, LtdbRecord.Build(h, value));
+            return true;
+        }
+        finally
+        {
+            n.Tdb.ChainUnlock(key);
+        }
+    }
+
+    private static async Task<double> NewKeysAsync(Node n, int ops)
+    {
+        var value = new byte[64];
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < ops; i++)
+            await FetchLockStoreAsync(n, System.Text.Encoding.ASCII.GetBytes($"newkey-{i}"), value);
+        return ops / sw.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> SameKeyAsync(Node n, int ops)
+    {
+        var key = "samekey"u8.ToArray();
+        var value = new byte[64];
+        await FetchLockStoreAsync(n, key, value);
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < ops; i++)
+            await FetchLockStoreAsync(n, key, value);
+        return ops / sw.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> BounceAsync(List<Node> nodes, int rounds)
+    {
+        var key = "bouncekey"u8.ToArray();
+        var value = new byte[64];
+        await FetchLockStoreAsync(nodes[0], key, value);
+        var migrations = 0;
+        var sw = Stopwatch.StartNew();
+        for (var i = 1; i <= rounds; i++)
+            migrations += await FetchLockStoreAsync(nodes[i % nodes.Count], key, value);
+        return migrations / sw.Elapsed.TotalSeconds;
+    }
+}

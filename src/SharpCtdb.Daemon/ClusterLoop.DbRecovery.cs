@@ -1,0 +1,655 @@
+using SharpCtdb.Daemon.Databases;
+using SharpCtdb.Protocol;
+using SharpCtdb.Tdb;
+
+namespace SharpCtdb.Daemon;
+
+/// <summary>
+/// Database recovery (behaviour §12.7): the node-side freeze / thaw / transaction / wipe / pull / push controls and the
+/// leader's per-database recovery run inside <see cref="RecoverAsync"/>.
+/// Differences from 4.17: a volatile db is frozen by this daemon's own handle taking the tdb all-record lock with
+/// non-blocking attempts (4.17 forks a lock helper); persistent and replicated dbs are frozen logically only (clients
+/// write them solely through TRANS3_COMMIT, which a frozen db or recovery mode refuses). The recovery transaction is
+/// staged in memory and applied at DB_TRANSACTION_COMMIT (persistent/replicated inside a tdb transaction).
+/// </summary>
+internal sealed partial class ClusterLoop
+{
+    private const int MaxDbRecoveryAttempts = 3;
+    // Recovery push/pull srvids live in a range no client uses (clients use 0xBE.. and the well-known 0xF0..0xFF tops).
+    private const ulong RecoveryPushSrvidBase = 0xF500000000000000;
+    private const ulong RecoveryPullSrvidBase = 0xF600000000000000;
+
+    private readonly Dictionary<ulong, Action<uint, byte[]>> _dbMessageHandlers = [];
+
+    /// <summary>Controls of this file and ClusterLoop.Persistent.cs; null = not ours.</summary>
+    private ValueTask<ControlResult>? TryDispatchDbRecoveryControl(ControlRequest req)
+    {
+        static ValueTask<ControlResult> Done(ControlResult r) => ValueTask.FromResult(r);
+        var d = req.Data;
+        return req.Opcode switch
+        {
+            ControlOpcode.DbFreeze => FreezeDbControlAsync(ReadDbId(d, "DB_FREEZE")),
+            ControlOpcode.Freeze => FreezeAllAsync(),
+            ControlOpcode.DbThaw => Done(ThawDbControl(ReadDbId(d, "DB_THAW"))),
+            ControlOpcode.DbTransactionStart => Done(DbTransactionStart(TransDb.FromBytes(d))),
+            ControlOpcode.DbTransactionCommit => DbTransactionCommitAsync(TransDb.FromBytes(d)),
+            ControlOpcode.DbTransactionCancel => Done(DbTransactionCancel(ReadDbId(d, "DB_TRANSACTION_CANCEL"))),
+            ControlOpcode.WipeDatabase => Done(WipeDatabase(TransDb.FromBytes(d))),
+            ControlOpcode.DbPull => Done(DbPull(req.SrcNode, PullDbExt.FromBytes(d))),
+            ControlOpcode.DbPushStart => Done(DbPushStart(PullDbExt.FromBytes(d))),
+            ControlOpcode.DbPushConfirm => Done(DbPushConfirm(ReadDbId(d, "DB_PUSH_CONFIRM"))),
+            ControlOpcode.DbSetHealthy => Done(DbSetHealthy(ReadDbId(d, "DB_SET_HEALTHY"))),
+            ControlOpcode.Trans3Commit => Trans3CommitAsync(req),
+            ControlOpcode.UpdateRecord => UpdateRecordAsync(req),
+            _ => null,
+        };
+    }
+
+    /// <summary>Messages for a started push or a leader's pull; true if consumed.</summary>
+    private bool TryHandleDbRecoveryMessage(uint src, ulong srvid, byte[] data)
+    {
+        if (!_dbMessageHandlers.TryGetValue(srvid, out var handler))
+            return false;
+        handler(src, data);
+        return true;
+    }
+
+    private static uint ReadDbId(byte[] d, string what)
+    {
+        if (d.Length < 4)
+            throw new ProtocolException($"{what}: expected a db_id, got {d.Length} bytes");
+        return new WireReader(d).U32();
+    }
+
+    private TimeSpan FreezeTimeout => TimeSpan.FromSeconds(Math.Clamp(Tunables.RecoverTimeout, 1u, 30u));
+
+    // ================= node side =================
+
+    private ValueTask<ControlResult> FreezeDbControlAsync(uint dbId) =>
+        Databases.Find(dbId) is { } db ? FreezeDbAsync(db) : ValueTask.FromResult(ControlResult.Fail($"Unknown database 0x{dbId:x8}"));
+
+    /// <summary>DB_FREEZE: replies once the db is frozen. Volatile dbs take the all-record lock, retried without ever
+    /// blocking the loop on a client's chain lock.</summary>
+    private async ValueTask<ControlResult> FreezeDbAsync(ClusterDatabase db)
+    {
+        if (db.FreezeState == DatabaseFreezeState.Frozen)
+            return ControlResult.Ok();
+        if (db.FreezeState == DatabaseFreezeState.Thawed)
+        {
+            db.FreezeState = DatabaseFreezeState.Freezing;
+            db.FreezeEpoch++;
+            if (!db.IsVolatile)
+            {
+                db.FreezeState = DatabaseFreezeState.Frozen;
+                _log.Info($"Frozen database {db.Name}");
+                return ControlResult.Ok();
+            }
+        }
+        var epoch = db.FreezeEpoch;
+        var deadline = _time.GetUtcNow() + FreezeTimeout;
+        var wait = TimeSpan.FromMilliseconds(1);
+        while (true)
+        {
+            if (db.Detached || db.FreezeEpoch != epoch || db.FreezeState == DatabaseFreezeState.Thawed)
+                return ControlResult.Fail($"freeze of {db.Name} was cancelled");
+            if (db.FreezeState == DatabaseFreezeState.Frozen)
+                return ControlResult.Ok();
+            try
+            {
+                if (db.Local.File.TryLockAll())
+                {
+                    db.HoldsFreezeLock = true;
+                    db.FreezeState = DatabaseFreezeState.Frozen;
+                    _log.Info($"Frozen database {db.Name}");
+                    return ControlResult.Ok();
+                }
+            }
+            catch (TdbException e)
+            {
+                db.FreezeState = DatabaseFreezeState.Thawed;
+                return ControlResult.Fail($"freeze of {db.Name} failed: {e.Message}");
+            }
+            if (_time.GetUtcNow() >= deadline)
+            {
+                _log.Error($"Unable to get DB lock on database {db.Name} for {FreezeTimeout.TotalSeconds:F0} seconds");
+                db.FreezeState = DatabaseFreezeState.Thawed;
+                return ControlResult.Fail($"timed out freezing {db.Name}");
+            }
+            await Delay(wait);
+            wait = TimeSpan.FromMilliseconds(Math.Min(wait.TotalMilliseconds * 2, 20));
+        }
+    }
+
+    /// <summary>FREEZE: every db (4.17 also invalidates volatile records when a node goes inactive; not done here).</summary>
+    private async ValueTask<ControlResult> FreezeAllAsync()
+    {
+        foreach (var db in Databases.All)
+        {
+            var r = await FreezeDbAsync(db);
+            if (!r.Success)
+                return r;
+        }
+        return ControlResult.Ok();
+    }
+
+    private ControlResult ThawDbControl(uint dbId)
+    {
+        if (Databases.Find(dbId) is not { } db)
+            return ControlResult.Fail($"Unknown database 0x{dbId:x8}");
+        ThawDatabase(db);
+        return ControlResult.Ok();
+    }
+
+    /// <summary>DB_THAW: drop an open recovery transaction and push, release the lock, let queued calls run.</summary>
+    private void ThawDatabase(ClusterDatabase db)
+    {
+        db.Transaction = null;
+        EndPush(db);
+        if (db.HoldsFreezeLock)
+        {
+            db.HoldsFreezeLock = false;
+            try
+            {
+                db.Local.File.UnlockAll();
+            }
+            catch (TdbException e)
+            {
+                _log.Error($"Failed to unlock database {db.Name}: {e.Message}");
+            }
+        }
+        var was = db.FreezeState;
+        db.FreezeState = DatabaseFreezeState.Thawed;
+        db.FreezeEpoch++;
+        if (was != DatabaseFreezeState.Thawed)
+        {
+            _log.Info($"Thawed database {db.Name}");
+            OnDatabaseThawed(db);
+        }
+    }
+
+    /// <summary>SET_RECMODE(NORMAL) thaws whatever is still frozen.</summary>
+    private void ThawAllDatabases()
+    {
+        if (_databases is null)
+            return;
+        foreach (var db in Databases.All)
+        {
+            if (db.FreezeState != DatabaseFreezeState.Thawed)
+                ThawDatabase(db);
+        }
+    }
+
+    private ClusterDatabase? FrozenDb(uint dbId, string what, out ControlResult error)
+    {
+        error = default;
+        if (Databases.Find(dbId) is not { } db)
+        {
+            error = ControlResult.Fail($"{what}: unknown database 0x{dbId:x8}");
+            return null;
+        }
+        if (db.FreezeState != DatabaseFreezeState.Frozen)
+        {
+            error = ControlResult.Fail($"{what}: database {db.Name} is not frozen");
+            return null;
+        }
+        return db;
+    }
+
+    private ControlResult DbTransactionStart(TransDb t)
+    {
+        if (FrozenDb(t.DbId, "DB_TRANSACTION_START", out var error) is not { } db)
+            return error;
+        if (db.Transaction is not null)
+            _log.Info($"Cancelling the old recovery transaction of {db.Name}");
+        db.Transaction = new RecoveryTransaction(t.Tid);
+        return ControlResult.Ok();
+    }
+
+    private ClusterDatabase? InTransaction(TransDb t, string what, out ControlResult error)
+    {
+        if (FrozenDb(t.DbId, what, out error) is not { } db)
+            return null;
+        if (db.Transaction is null || db.Transaction.Tid != t.Tid)
+        {
+            error = ControlResult.Fail($"{what}: no transaction {t.Tid} on {db.Name}");
+            return null;
+        }
+        return db;
+    }
+
+    private ControlResult WipeDatabase(TransDb t)
+    {
+        if (InTransaction(t, "WIPE_DATABASE", out var error) is not { } db)
+            return error;
+        db.Transaction!.Wipe = true;
+        db.Transaction.Records.Clear();
+        return ControlResult.Ok();
+    }
+
+    private ControlResult DbTransactionCancel(uint dbId)
+    {
+        if (Databases.Find(dbId) is not { } db)
+            return ControlResult.Fail($"Unknown database 0x{dbId:x8}");
+        db.Transaction = null;
+        return ControlResult.Ok();
+    }
+
+    /// <summary>DB_TRANSACTION_COMMIT: apply the staged wipe and records; the db's generation becomes the tid.</summary>
+    private async ValueTask<ControlResult> DbTransactionCommitAsync(TransDb t)
+    {
+        if (InTransaction(t, "DB_TRANSACTION_COMMIT", out var error) is not { } db)
+            return error;
+        var tx = db.Transaction!;
+        if (db.IsVolatile)
+        {
+            // Volatile files are wiped at every start anyway; the freeze lock keeps clients out while we write.
+            try
+            {
+                PersistentStore.ApplyRecovery(db.Local, tx.Wipe, tx.Records);
+            }
+            catch (TdbException e)
+            {
+                return ControlResult.Fail($"recovery commit of {db.Name} failed: {e.Message}");
+            }
+        }
+        else
+        {
+            if (!await StartTdbTransactionAsync(db))
+                return ControlResult.Fail($"could not start a transaction on {db.Name}");
+            if (db.Transaction != tx)
+            {
+                CancelTdbTransaction(db);
+                return ControlResult.Fail($"recovery transaction of {db.Name} was cancelled");
+            }
+            try
+            {
+                PersistentStore.ApplyRecovery(db.Local, tx.Wipe, tx.Records);
+                db.Local.File.TransactionCommit();
+            }
+            catch (TdbException e)
+            {
+                CancelTdbTransaction(db);
+                return ControlResult.Fail($"recovery commit of {db.Name} failed: {e.Message}");
+            }
+        }
+        db.Transaction = null;
+        db.Generation = t.Tid;
+        db.Local.MarkHealthy();
+        return ControlResult.Ok();
+    }
+
+    /// <summary>tdb_transaction_start without ever blocking the loop: non-blocking attempts until the freeze timeout.
+    /// Only synchronous code may run between a successful start and the commit/cancel.</summary>
+    private async Task<bool> StartTdbTransactionAsync(ClusterDatabase db)
+    {
+        var deadline = _time.GetUtcNow() + FreezeTimeout;
+        var wait = TimeSpan.FromMilliseconds(1);
+        while (true)
+        {
+            if (db.Detached)
+                return false;
+            try
+            {
+                if (db.Local.File.TryTransactionStart())
+                    return true;
+            }
+            catch (TdbException e)
+            {
+                _log.Error($"tdb_transaction_start on {db.Name} failed: {e.Message}");
+                return false;
+            }
+            if (_time.GetUtcNow() >= deadline)
+                return false;
+            await Delay(wait);
+            wait = TimeSpan.FromMilliseconds(Math.Min(wait.TotalMilliseconds * 2, 20));
+        }
+    }
+
+    private void CancelTdbTransaction(ClusterDatabase db)
+    {
+        try
+        {
+            if (db.Local.File.TransactionActive)
+                db.Local.File.TransactionCancel();
+        }
+        catch (TdbException e)
+        {
+            _log.Error($"tdb_transaction_cancel on {db.Name} failed: {e.Message}");
+        }
+    }
+
+    /// <summary>DB_PULL: every record (empty ones included, header in the data) as rec_buffers to the puller's srvid;
+    /// replies the count. The messages travel ahead of the reply on the same connection.</summary>
+    private ControlResult DbPull(uint requester, PullDbExt p)
+    {
+        if (FrozenDb(p.DbId, "DB_PULL", out var error) is not { } db)
+            return error;
+        List<LocalRecord> records;
+        try
+        {
+            records = db.Local.ReadRecords(includeEmpty: true);
+        }
+        catch (TdbException e)
+        {
+            return ControlResult.Fail($"DB_PULL of {db.Name} failed: {e.Message}");
+        }
+        var limit = (int)Math.Clamp(Tunables.RecBufferSizeLimit, 1000u, 64u * 1024 * 1024);
+        var batch = new List<RecData>();
+        var size = 0;
+        foreach (var r in records)
+        {
+            var rec = RecData.WithHeader(0, r.Key, r.Header, r.Data);
+            batch.Add(rec);
+            size += rec.WireLength;
+            if (size >= limit)
+            {
+                SendMessage(requester, p.Srvid, new RecBuffer(db.Id, batch).ToBytes());
+                batch = [];
+                size = 0;
+            }
+        }
+        if (batch.Count > 0)
+            SendMessage(requester, p.Srvid, new RecBuffer(db.Id, batch).ToBytes());
+        return ControlResult.Ok(U32((uint)records.Count));
+    }
+
+    private ControlResult DbPushStart(PullDbExt p)
+    {
+        if (FrozenDb(p.DbId, "DB_PUSH_START", out var error) is not { } db)
+            return error;
+        EndPush(db);
+        db.PushSrvid = p.Srvid;
+        db.PushCount = 0;
+        _dbMessageHandlers[p.Srvid] = (src, data) => ReceivePush(db, src, data);
+        return ControlResult.Ok();
+    }
+
+    private void ReceivePush(ClusterDatabase db, uint src, byte[] data)
+    {
+        RecBuffer buffer;
+        try
+        {
+            buffer = RecBuffer.FromBytes(data);
+        }
+        catch (ProtocolException e)
+        {
+            _log.Error($"Bad DB_PUSH data for {db.Name} from node {src}: {e.Message}");
+            return;
+        }
+        if (db.Transaction is null || db.FreezeState != DatabaseFreezeState.Frozen)
+        {
+            _log.Error($"DB_PUSH data for {db.Name} outside a recovery transaction; dropped");
+            return;
+        }
+        foreach (var rec in buffer.Records)
+        {
+            if (rec.Data.Length < LtdbHeader.Size)
+            {
+                _log.Error($"DB_PUSH record without a header for {db.Name}; dropped");
+                continue;
+            }
+            db.Transaction.Records.Add(rec);
+            db.PushCount++;
+        }
+    }
+
+    private ControlResult DbPushConfirm(uint dbId)
+    {
+        if (FrozenDb(dbId, "DB_PUSH_CONFIRM", out var error) is not { } db)
+            return error;
+        if (db.PushSrvid is null)
+            return ControlResult.Fail($"DB_PUSH_CONFIRM: no push started on {db.Name}");
+        var count = db.PushCount;
+        EndPush(db);
+        return ControlResult.Ok(U32(count));
+    }
+
+    private void EndPush(ClusterDatabase db)
+    {
+        if (db.PushSrvid is { } srvid)
+            _dbMessageHandlers.Remove(srvid);
+        db.PushSrvid = null;
+    }
+
+    private ControlResult DbSetHealthy(uint dbId)
+    {
+        if (Databases.Find(dbId) is not { } db)
+            return ControlResult.Fail($"Unknown database 0x{dbId:x8}");
+        db.Local.MarkHealthy();
+        return ControlResult.Ok();
+    }
+
+    // ================= leader side =================
+
+    /// <summary>
+    /// §12.7.1 step 4: recover every database of the active nodes, in parallel, each up to 3 attempts. False = the
+    /// recovery failed (the caller leaves need-recovery set, so the next leader check tries again).
+    /// </summary>
+    private async Task<bool> RecoverDatabasesAsync(List<uint> active, uint generation)
+    {
+        var maps = await GatherDataAsync(active, ControlOpcode.GetDbMap, [], static d => DbIdMap.FromBytes(d));
+        if (maps is null)
+            return false;
+        var dbs = new SortedDictionary<uint, (DbFlags Flags, List<uint> Nodes)>();
+        foreach (var pnn in active)
+        {
+            foreach (var e in maps[pnn].Dbs)
+            {
+                var kind = e.Flags & (DbFlags.Persistent | DbFlags.Replicated);
+                if (dbs.TryGetValue(e.DbId, out var known))
+                {
+                    if (known.Flags != kind)
+                    {
+                        _log.Error($"Recovery: database 0x{e.DbId:x8} has flags 0x{(uint)known.Flags:x} on one node and 0x{(uint)kind:x} on node {pnn}");
+                        return false;
+                    }
+                    known.Nodes.Add(pnn);
+                }
+                else
+                {
+                    dbs[e.DbId] = (kind, [pnn]);
+                }
+            }
+        }
+        if (dbs.Count == 0)
+            return true;
+        var t0 = _time.GetTimestamp();
+        var credits = new Dictionary<uint, int>();
+        void Blame(uint pnn) => credits[pnn] = credits.GetValueOrDefault(pnn) + 1;
+        var results = await Task.WhenAll(dbs.Select(kv => RecoverDatabaseAsync(kv.Key, kv.Value.Flags, kv.Value.Nodes, active, generation, Blame)));
+        var ok = results.All(r => r);
+        _log.Notice($"Recovery of {dbs.Count} database(s) {(ok ? "done" : "FAILED")} in {_time.GetElapsedTime(t0).TotalMilliseconds:F0} ms");
+        if (!ok)
+            BanWorstRecoveryCulprit(credits);
+        return ok;
+    }
+
+    /// <summary>§5.3 step 8: the node with the most helper credits (attach, name, freeze or pull failures) is banned for
+    /// RecoveryBanPeriod when it has at least 3 and is still connected.</summary>
+    private void BanWorstRecoveryCulprit(Dictionary<uint, int> credits)
+    {
+        if (Tunables.EnableBans == 0 || credits.Count == 0)
+            return;
+        var (pnn, count) = credits.MaxBy(kv => kv.Value);
+        if (count < 3 || NodeOrNull(pnn) is not { Connected: true } node || (node.Flags & NodeFlags.Inactive) != 0)
+            return;
+        var period = Tunables.RecoveryBanPeriod;
+        _log.Notice($"Banning node {pnn} for {period} seconds: {count} database recovery failures");
+        _ = SendControlAsync(pnn, ControlOpcode.SetBanState, new BanState(pnn, period).ToBytes(), timeout: RecoverTimeout);
+    }
+
+    private async Task<bool> RecoverDatabaseAsync(uint dbId, DbFlags flags, List<uint> haveIt, List<uint> active, uint generation,
+        Action<uint> blame)
+    {
+        for (var attempt = 1; attempt <= MaxDbRecoveryAttempts; attempt++)
+        {
+            if (_leader != OwnPnn || _shuttingDown)
+                return false;
+            var error = await RecoverDatabaseOnceAsync(dbId, flags, haveIt, active, generation, blame);
+            if (error is null)
+                return true;
+            _log.Error($"Recovery of database 0x{dbId:x8} failed (attempt {attempt}): {error}");
+            // A node that went away fails every further attempt; stop early and let the next recovery drop it.
+            if (active.Any(p => NodeOrNull(p) is not { Connected: true }))
+                return false;
+        }
+        return false;
+    }
+
+    /// <summary>One attempt of §12.7.2; null = success, else what failed.</summary>
+    private async Task<string?> RecoverDatabaseOnceAsync(uint dbId, DbFlags flags, List<uint> haveIt, List<uint> active, uint generation,
+        Action<uint> blame)
+    {
+        var idBytes = U32(dbId);
+        var name = await SendControlAsync(haveIt[0], ControlOpcode.GetDbName, idBytes, timeout: RecoverTimeout);
+        if (!name.Success)
+        {
+            blame(haveIt[0]);
+            return $"GET_DBNAME on node {haveIt[0]}: {name.Error}";
+        }
+        var nameBytes = name.Data;
+        var attachOp = (flags & DbFlags.Persistent) != 0 ? ControlOpcode.DbAttachPersistent
+            : (flags & DbFlags.Replicated) != 0 ? ControlOpcode.DbAttachReplicated : ControlOpcode.DbAttach;
+        foreach (var pnn in active.Except(haveIt).ToList())
+        {
+            var r = await SendControlAsync(pnn, attachOp, nameBytes, flags: ControlFlags.AttachRecovery, timeout: RecoverTimeout);
+            if (!r.Success)
+            {
+                blame(pnn);
+                return $"attach on node {pnn}: {r.Error}";
+            }
+            haveIt.Add(pnn);
+        }
+
+        var trans = new TransDb(dbId, generation).ToBytes();
+        if (await FirstFailureAsync(active, ControlOpcode.DbFreeze, idBytes, blame) is { } f1)
+            return f1;
+        if (await FirstFailureAsync(active, ControlOpcode.DbTransactionStart, trans) is { } f2)
+            return f2;
+
+        var isVolatile = (flags & (DbFlags.Persistent | DbFlags.Replicated)) == 0;
+        var set = new RecoveryRecordSet(dbId, isVolatile, OwnPnn);
+        if (isVolatile)
+        {
+            foreach (var pnn in active)
+            {
+                if (await PullAsync(pnn, dbId, set) is { } pf)
+                {
+                    blame(pnn);
+                    return pf;
+                }
+            }
+        }
+        else
+        {
+            var seqnums = await GatherDataAsync(active, ControlOpcode.GetDbSeqnum, new WireWriter(8).U32(dbId).U32(0).ToArray(),
+                static d => new WireReader(d).U64());
+            if (seqnums is null)
+                return "GET_DB_SEQNUM failed";
+            var source = active.OrderBy(p => p).First(p => seqnums[p] == seqnums.Values.Max());
+            if (await PullAsync(source, dbId, set) is { } pf)
+            {
+                blame(source);
+                return pf;
+            }
+            _log.Info($"Recovery: database 0x{dbId:x8} from node {source} (seqnum {seqnums[source]})");
+        }
+
+        if (await FirstFailureAsync(active, ControlOpcode.WipeDatabase, trans) is { } f3)
+            return f3;
+        var srvid = RecoveryPushSrvidBase | ((ulong)(generation & 0xFFFFFF) << 32) | dbId;
+        if (await FirstFailureAsync(active, ControlOpcode.DbPushStart, new PullDbExt(dbId, OwnPnn, srvid).ToBytes()) is { } f4)
+            return f4;
+        var limit = (int)Math.Clamp(Tunables.RecBufferSizeLimit, 1000u, 64u * 1024 * 1024);
+        foreach (var buffer in set.ToPushBuffers(limit))
+        {
+            var bytes = buffer.ToBytes();
+            foreach (var pnn in active)
+                SendMessage(pnn, srvid, bytes);
+        }
+        var confirmed = await GatherDataAsync(active, ControlOpcode.DbPushConfirm, idBytes, static d => new WireReader(d).U32());
+        if (confirmed is null)
+            return "DB_PUSH_CONFIRM failed";
+        foreach (var (pnn, count) in confirmed)
+        {
+            if (count != set.PushCount)
+                return $"node {pnn} received {count} of {set.PushCount} pushed records";
+        }
+        if (await FirstFailureAsync(active, ControlOpcode.DbTransactionCommit, trans) is { } f5)
+            return f5;
+        if (await FirstFailureAsync(active, ControlOpcode.DbThaw, idBytes) is { } f6)
+            return f6;
+        return null;
+    }
+
+    /// <summary>DB_PULL from one node into the set; null = ok. The node's count must match what arrived.</summary>
+    private async Task<string?> PullAsync(uint pnn, uint dbId, RecoveryRecordSet set)
+    {
+        var srvid = RecoveryPullSrvidBase | ((ulong)pnn << 32) | dbId;
+        uint received = 0;
+        string? bad = null;
+        _dbMessageHandlers[srvid] = (src, data) =>
+        {
+            try
+            {
+                received += (uint)set.AddBuffer(RecBuffer.FromBytes(data));
+            }
+            catch (ProtocolException e)
+            {
+                bad = e.Message;
+            }
+        };
+        try
+        {
+            var r = await SendControlAsync(pnn, ControlOpcode.DbPull, new PullDbExt(dbId, OwnPnn, srvid).ToBytes(), timeout: RecoverTimeout);
+            if (!r.Success)
+                return $"DB_PULL on node {pnn}: {r.Error}";
+            if (bad is not null)
+                return $"DB_PULL from node {pnn}: {bad}";
+            var count = r.Data.Length >= 4 ? new WireReader(r.Data).U32() : uint.MaxValue;
+            return count == received ? null : $"DB_PULL from node {pnn}: {received} of {count} records arrived";
+        }
+        finally
+        {
+            _dbMessageHandlers.Remove(srvid);
+        }
+    }
+
+    private async Task<string?> FirstFailureAsync(List<uint> nodes, ControlOpcode op, byte[] data, Action<uint>? blame = null)
+    {
+        var results = await Task.WhenAll(nodes.Select(p => SendControlAsync(p, op, data, timeout: RecoverTimeout)));
+        for (var i = 0; i < results.Length; i++)
+        {
+            if (!results[i].Success)
+            {
+                blame?.Invoke(nodes[i]);
+                return $"{ControlNames.Of(op)} on node {nodes[i]}: {results[i].Status} {results[i].Error}";
+            }
+        }
+        return null;
+    }
+
+    private async Task<Dictionary<uint, T>?> GatherDataAsync<T>(List<uint> nodes, ControlOpcode op, byte[] data, Func<byte[], T> parse)
+    {
+        var results = await Task.WhenAll(nodes.Select(p => SendControlAsync(p, op, data, timeout: RecoverTimeout)));
+        var d = new Dictionary<uint, T>();
+        for (var i = 0; i < results.Length; i++)
+        {
+            if (!results[i].Success)
+            {
+                _log.Warning($"{ControlNames.Of(op)} failed on node {nodes[i]} ({results[i].Status} {results[i].Error})");
+                return null;
+            }
+            try
+            {
+                d[nodes[i]] = parse(results[i].Data);
+            }
+            catch (ProtocolException e)
+            {
+                _log.Warning($"{ControlNames.Of(op)} from node {nodes[i]}: {e.Message}");
+                return null;
+            }
+        }
+        return d;
+    }
+}

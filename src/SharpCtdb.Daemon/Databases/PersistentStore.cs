@@ -1,0 +1,65 @@
+using SharpCtdb.Protocol;
+using SharpCtdb.Tdb;
+
+namespace SharpCtdb.Daemon.Databases;
+
+/// <summary>
+/// Applying replicated writes and recovery results to the local tdb (behaviour §12.6.3, §12.7.3). Pure tdb work; the
+/// caller owns the handle (loop thread) and the transaction or lock around it.
+/// </summary>
+internal static class PersistentStore
+{
+    /// <summary>
+    /// UPDATE_RECORD: checks and stores a TRANS3 batch inside the caller's open tdb transaction. Volatile dbs only replace
+    /// keys that exist locally. A record whose local rsn is ≥ the new one while the data differs fails the whole batch
+    /// (the caller cancels the transaction). Returns null on success, else the reason.
+    /// </summary>
+    public static string? ApplyUpdate(LocalDatabase db, RecBuffer batch)
+    {
+        foreach (var rec in batch.Records)
+        {
+            if (!rec.TrySplitHeader(out var header, out var value))
+                return $"record of {rec.Data.Length} bytes has no ltdb header";
+            var local = db.File.Fetch(rec.Key);
+            if (db.IsVolatile && local is null)
+                continue;
+            if (local is not null && LtdbRecord.TryReadHeader(local, out var old) && old.Rsn >= header.Rsn &&
+                !local.AsSpan(LtdbRecord.HeaderSize).SequenceEqual(value))
+                return $"record rsn {header.Rsn} is not newer than the local rsn {old.Rsn} and the data differs";
+            db.File.Store(rec.Key, rec.Data);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// DB_TRANSACTION_COMMIT of a recovery: wipe (if asked) then store the pushed records. The sequence number record is
+    /// stored last so that a crash half-way leaves a file that loses the next recovery's highest-seqnum vote.
+    /// </summary>
+    public static void ApplyRecovery(LocalDatabase db, bool wipe, IReadOnlyList<RecData> records)
+    {
+        if (wipe)
+            db.Wipe();
+        RecData? seqnum = null;
+        foreach (var rec in records)
+        {
+            if (rec.Key.AsSpan().SequenceEqual(LtdbRecord.SequenceNumberKey))
+            {
+                seqnum = rec;
+                continue;
+            }
+            db.File.Store(rec.Key, StripReadOnlyFlags(rec.Data));
+        }
+        if (seqnum is not null)
+            db.File.Store(seqnum.Key, StripReadOnlyFlags(seqnum.Data));
+    }
+
+    /// <summary>Pushed records lose their read-only delegation flags (a fresh start for delegations).</summary>
+    private static byte[] StripReadOnlyFlags(byte[] data)
+    {
+        if (!LtdbRecord.TryReadHeader(data, out var h) || (h.Flags & (uint)RecordFlags.RoFlags) == 0)
+            return data;
+        var copy = (byte[])data.Clone();
+        LtdbRecord.WriteHeader(copy, h with { Flags = h.Flags & ~(uint)RecordFlags.RoFlags });
+        return copy;
+    }
+}
