@@ -70,8 +70,10 @@ internal sealed partial class ClusterLoop
             case ControlOpcode.ModifyFlags: return Done(ModifyFlags(d));
             case ControlOpcode.StartRecovery: return StartRecoveryAsync();
             case ControlOpcode.EndRecovery: return EndRecoveryAsync();
-            case ControlOpcode.Statistics: return Done(ControlResult.Ok(BuildStatistics()));
-            case ControlOpcode.StatisticsReset: return Done(ControlResult.Ok());
+            case ControlOpcode.Statistics: return Done(GetStatistics());
+            case ControlOpcode.StatisticsReset: return Done(ResetStatistics());
+            case ControlOpcode.GetStatHistory: return Done(GetStatHistory());
+            case ControlOpcode.ReloadNodesFile: return Done(ReloadNodesFile());
             case ControlOpcode.ProcessExists: return Done(ProcessExists(d));
             case ControlOpcode.CheckPidSrvid: return Done(CheckPidSrvid(d));
             case ControlOpcode.Shutdown: return Done(ShutdownControl());
@@ -433,19 +435,6 @@ internal sealed partial class ClusterLoop
     }
 
     // ---- misc ----
-
-    private byte[] BuildStatistics()
-    {
-        var buf = new byte[488];
-        var w = new WireWriter(488);
-        w.U32((uint)(_clients?.Count ?? 0)).U32(0).U32(_recMode == RecoveryMode.Active ? 1u : 0u);
-        w.Zero(448 - w.Length);
-        Timeval.FromDateTimeOffset(_startTime).Write(w);
-        Timeval.FromDateTimeOffset(_time.GetUtcNow()).Write(w);
-        w.Zero(488 - w.Length);
-        w.WrittenSpan.CopyTo(buf);
-        return buf;
-    }
 
     private static ControlResult ProcessExists(byte[] d)
     {

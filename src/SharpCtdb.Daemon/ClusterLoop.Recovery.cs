@@ -250,6 +250,7 @@ internal sealed partial class ClusterLoop
     private async ValueTask<ControlResult> EndRecoveryAsync()
     {
         await RunEventAsync("recovered");
+        CountRecovery();
         _lastRecoveryFinished = _time.GetUtcNow();
         _log.Notice("Recovery has finished");
         if (_runState == RunState.FirstRecovery)

@@ -23,6 +23,7 @@ internal sealed partial class ClusterLoop
         try
         {
             h = PacketHeader.Read(packet);
+            CountNodePacketIn(h.Operation);
             switch (h.Operation)
             {
                 case Operation.ReqControl:
@@ -76,6 +77,7 @@ internal sealed partial class ClusterLoop
     /// </summary>
     public void OnKeepalive(uint pnn, ReqKeepalive keepalive)
     {
+        CountKeepaliveIn();
         if (Tunables.AllowMixedVersions != 0 || _shuttingDown)
             return;
         var ours = _settings.KeepaliveVersion;
@@ -135,6 +137,7 @@ internal sealed partial class ClusterLoop
     public void OnClientPacket(ClientConnection client, byte[] packet)
     {
         var h = PacketHeader.Read(packet);
+        CountClientPacketIn(h.Operation);
         switch (h.Operation)
         {
             case Operation.ReqControl:
@@ -205,7 +208,10 @@ internal sealed partial class ClusterLoop
         p.Timer = After(timeout ?? TimeSpan.FromSeconds(Math.Max(1u, Tunables.ControlTimeout)), () =>
         {
             if (_pending.Remove(reqid))
+            {
+                CountControlTimeout();
                 tcs.TrySetResult(ControlResult.Fail($"control {ControlNames.Of(op)} to node {dest} timed out", -110));
+            }
         });
         return tcs.Task;
     }
