@@ -187,4 +187,51 @@ public sealed class LifecycleTests(ITestOutputHelper output)
         await c.WaitHealthyAsync([0, 1], 2);
         Assert.Contains("Node 2 (127.0.126.3) deleted", AdminKit.Log(c, 1));
     }
+
+    [Fact]
+    public async Task DaemonisedNodeReopensItsLogOnSighupAndShutsDownCleanly()
+    {
+        await using var c = AdminKit.Create(1, Net, ips: 2);
+        var b = c.NodeBase(0);
+        var log = Path.Combine(b, "log.ctdb");
+        var pidFile = Path.Combine(b, "run", "ctdbd.pid");
+        // Without -i: the parent returns 0 once the daemon child has its pid file and socket; the child logs to the file.
+        using var parent = TestCluster.StartDaemon(b, [], redirectStdin: true, redirectOutput: false);
+        int pid = 0;
+        try
+        {
+            Assert.True(await AdminKit.ExitsWithinAsync(parent, TimeSpan.FromSeconds(60)), "ctdbd parent did not return");
+            Assert.Equal(0, parent.ExitCode);
+            pid = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.NotEqual(parent.Id, pid);
+            await TestCluster.WaitUntilAsync(async () => (await c.CtdbAsync(0, "runstate")).Stdout.Trim() == "RUNNING",
+                "node RUNNING", TimeSpan.FromSeconds(60));
+
+            File.Move(log, log + ".1"); // what logrotate does
+            Process.Start("kill", ["-HUP", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+            await TestCluster.WaitUntilAsync(() => Task.FromResult(File.Exists(log) && File.ReadAllText(log).Contains("Reopened logs", StringComparison.Ordinal)),
+                "SIGHUP: new log file with 'Reopened logs'", TimeSpan.FromSeconds(30));
+            Assert.DoesNotContain("Reopened logs", File.ReadAllText(log + ".1"));
+            Assert.True(Directory.Exists($"/proc/{pid}"), "SIGHUP stopped the daemon");
+
+            // Later lines go to the new file.
+            await AdminKit.OkAsync(c, 0, "setdebug", "INFO");
+            await AdminKit.OkAsync(c, 0, "statisticsreset");
+            await TestCluster.WaitUntilAsync(() => Task.FromResult(File.ReadAllText(log).Contains("Statistics reset", StringComparison.Ordinal)),
+                "INFO line in the reopened log", TimeSpan.FromSeconds(30));
+
+            await AdminKit.OkAsync(c, 0, "shutdown");
+            await TestCluster.WaitUntilAsync(() => Task.FromResult(!Directory.Exists($"/proc/{pid}")), "daemon gone after ctdb shutdown",
+                TimeSpan.FromSeconds(30));
+            Assert.False(File.Exists(pidFile), "pid file left behind");
+            Assert.False(File.Exists(c.SocketPath(0)), "socket left behind");
+            Assert.Contains("CTDB daemon shutting down", File.ReadAllText(log));
+            pid = 0;
+        }
+        finally
+        {
+            if (pid != 0 && Directory.Exists($"/proc/{pid}"))
+                Process.Start("kill", ["-KILL", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        }
+    }
 }
