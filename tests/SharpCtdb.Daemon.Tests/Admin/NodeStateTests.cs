@@ -128,6 +128,50 @@ public sealed partial class NodeStateTests(ITestOutputHelper output)
         Assert.Contains("|0|0|0|0|0|0|", gb.Stdout);
     }
 
+    private static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
+
+    [Fact]
+    public async Task CreditBansLastRecoveryBanPeriodAndEnableBansZeroTurnsThemOff()
+    {
+        await using var c = AdminKit.Create(3, Net);
+        var failFlag = Path.Combine(c.Dir, "takeip.fails");
+        File.WriteAllText(failFlag, "");
+        for (var pnn = 0; pnn < 3; pnn++)
+            File.WriteAllText(Path.Combine(c.NodeBase(pnn), "ctdb.tunables"), "RecoveryBanPeriod=4\n");
+        AdminKit.WriteExecutable(Path.Combine(c.NodeBase(2), "events", "legacy", "10.badip.script"), $"""
+            #!/bin/sh
+            [ "$1" = "takeip" ] && [ -e {failFlag} ] && echo "cannot add $3" && exit 1
+            exit 0
+
+            """);
+        c.StartAll();
+        await TestCluster.WaitUntilAsync(() => AdminKit.AllSeeAsync(c, [0, 1], 2, "Banned", "Inactive"),
+            "node 2 banned for failing takeip", TimeSpan.FromSeconds(60), c.DescribeAsync);
+        var sw = Stopwatch.StartNew();
+        File.Delete(failFlag);
+        Assert.Contains("Banning this node for 4 seconds", AdminKit.Log(c, 2));
+        await c.WaitHealthyAsync(All, 3);
+        await AdminKit.WaitOwnersAsync(c, All, 6, o => o.Contains(2), "node 2 hosts addresses after its ban");
+        output.WriteLine($"credit ban (RecoveryBanPeriod=4) -> node back and hosting: {sw.Elapsed.TotalSeconds:F2} s after it was seen banned");
+        Assert.Contains("Banning timed out", AdminKit.Log(c, 2));
+
+        // --- EnableBans=0 everywhere: the same failures no longer ban ---
+        for (var pnn = 0; pnn < 3; pnn++)
+            await AdminKit.OkAsync(c, pnn, "setvar", "EnableBans", "0");
+        string Logs() => string.Concat(All.Select(p => AdminKit.Log(c, p)));
+        var failedBefore = Count(Logs(), "Takeover run unsuccessful");
+        var bansBefore = Count(AdminKit.Log(c, 2), "Banning this node");
+        File.WriteAllText(failFlag, "");
+        await AdminKit.OkAsync(c, 2, "disable");
+        // The takeover runs that give node 2 its addresses back fail now, so the tool reports failure (exit 1).
+        Assert.Equal(1, (await c.CtdbAsync(2, "enable")).ExitCode);
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(Count(Logs(), "Takeover run unsuccessful") >= failedBefore + 3),
+            "three more failed takeover runs", TimeSpan.FromSeconds(60), c.DescribeAsync);
+        Assert.Equal(bansBefore, Count(AdminKit.Log(c, 2), "Banning this node"));
+        Assert.True(await AdminKit.AllSeeAsync(c, All, 2), "node 2 was banned with EnableBans=0");
+        File.Delete(failFlag);
+    }
+
     [GeneratedRegex(@"^\s*(\S+)\s+(\d+)$", RegexOptions.Multiline)]
     private static partial Regex CounterLine();
 
