@@ -99,17 +99,19 @@ public sealed partial class NodeStateTests(ITestOutputHelper output)
         // --- a timed ban expires on time and the node comes back ---
         var victim = (newLeader + 1) % 3;
         sw.Restart();
+        // The tool returns once it has seen BANNED (and a takeover run); on a loaded machine the 3 s may be over by then.
         await AdminKit.OkAsync(c, victim, "ban", "3");
-        await TestCluster.WaitUntilAsync(() => AdminKit.AllSeeAsync(c, [victim], victim, "Banned", "Inactive"), "victim banned",
-            TimeSpan.FromSeconds(30), c.DescribeAsync);
-        await TestCluster.WaitUntilAsync(() => AdminKit.AllSeeAsync(c, [victim], victim), "ban expired on the victim",
+        await TestCluster.WaitUntilAsync(() => AdminKit.AllSeeAsync(c, All, victim), "ban expired, node OK everywhere",
             TimeSpan.FromSeconds(30), c.DescribeAsync);
         var expiry = sw.Elapsed;
-        output.WriteLine($"ban 3 s -> victim unbanned after {expiry.TotalSeconds:F2} s");
-        Assert.True(expiry >= TimeSpan.FromSeconds(2.9), $"a 3-s ban ended after {expiry.TotalSeconds:F2} s");
-        Assert.Contains("Banning timed out", AdminKit.Log(c, victim));
+        var victimLog = AdminKit.Log(c, victim);
+        Assert.Contains("Banning this node for 3 seconds", victimLog);
+        Assert.Contains("Banning timed out", victimLog);
+        var banned = LogTime(victimLog, "Banning this node for 3 seconds");
+        var unbanned = LogTime(victimLog, "Banning timed out");
+        output.WriteLine($"ban 3 s: daemon log ban -> expiry {(unbanned - banned).TotalSeconds:F3} s; tool start -> OK everywhere {expiry.TotalSeconds:F2} s");
+        Assert.InRange((unbanned - banned).TotalSeconds, 2.9, 10);
         await c.WaitHealthyAsync(All, 3);
-        output.WriteLine($"ban 3 s -> cluster healthy again: {sw.Elapsed.TotalSeconds:F2} s");
 
         // --- EnableBans=0: a ban is ignored (the real tool would wait for BANNED forever, with 4.17 too: send the control) ---
         await AdminKit.OkAsync(c, victim, "setvar", "EnableBans", "0");
@@ -126,6 +128,12 @@ public sealed partial class NodeStateTests(ITestOutputHelper output)
         Assert.Empty(flags[victim]);
         var gb = await AdminKit.OkAsync(c, victim, "-X", "nodestatus");
         Assert.Contains("|0|0|0|0|0|0|", gb.Stdout);
+    }
+
+    private static DateTimeOffset LogTime(string log, string what)
+    {
+        var line = log.Split('\n').Last(l => l.Contains(what, StringComparison.Ordinal));
+        return DateTimeOffset.Parse(line[..line.IndexOf(' ', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
