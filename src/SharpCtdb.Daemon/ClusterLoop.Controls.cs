@@ -123,6 +123,13 @@ internal sealed partial class ClusterLoop
         if (mode > 1)
             return ControlResult.Fail($"invalid recovery mode {mode}");
         var newMode = (RecoveryMode)mode;
+        if (newMode == RecoveryMode.Normal && (Own.Flags & (NodeFlags.Banned | NodeFlags.Stopped)) != 0)
+        {
+            // A recovery planned before this node was banned/stopped must not bring it back (4.17's recovery
+            // daemon keeps an inactive node's recovery mode ACTIVE); the leader's recovery itself goes on.
+            _log.Notice("Node is inactive - keeping recovery mode ACTIVE");
+            return ControlResult.Ok();
+        }
         if (newMode != _recMode)
             _log.Notice($"Recovery mode set to {(newMode == RecoveryMode.Normal ? "NORMAL" : "ACTIVE")}");
         _recMode = newMode;
