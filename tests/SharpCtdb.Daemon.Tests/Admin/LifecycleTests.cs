@@ -124,6 +124,39 @@ public sealed class LifecycleTests(ITestOutputHelper output)
             return s.ExitCode == 0 && s.Stdout.Contains("Size:1\nhash:0 lmaster:0\n", StringComparison.Ordinal);
         }, "vnnmap = node 0 only", TimeSpan.FromSeconds(30), c.DescribeAsync);
         await c.WaitHealthyAsync(All, 3);
+
+        // --- the leader loses the cluster lock (its helper dies): it forces an election at once ---
+        var helper = LockHelperOf(c.Pid(next) ?? throw new InvalidOperationException("leader not running"));
+        Assert.NotNull(helper);
+        Process.Start("kill", ["-KILL", helper.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(AdminKit.Log(c, next).Contains("Cluster lock lost - forcing election", StringComparison.Ordinal)),
+            "leader notices the lost lock", TimeSpan.FromSeconds(30), c.DescribeAsync);
+        var afterLoss = await AdminKit.AgreedLeaderAsync(c, All);
+        Assert.Contains(afterLoss, new[] { 1, 2 });
+        await c.WaitHealthyAsync(All, 3);
+    }
+
+    /// <summary>The cluster-lock helper process started by daemon <paramref name="daemonPid"/> (a direct child).</summary>
+    private static int? LockHelperOf(int daemonPid)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+                continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields[1] != daemonPid.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    continue;
+                if (File.ReadAllText(Path.Combine(dir, "cmdline")).Contains("ctdb_mutex_fcntl_helper", StringComparison.Ordinal))
+                    return pid;
+            }
+            catch (IOException)
+            {
+            }
+        }
+        return null;
     }
 
     [Fact]
