@@ -39,7 +39,11 @@ internal sealed class ClientConnection
     {
         if (Closed)
             return;
-        if (!_out.Writer.TryWrite(packet))
+        if (_out.Writer.TryWrite(packet))
+        {
+            _server.CountSent();
+        }
+        else
         {
             _server.Log.Error($"Client {Id} (pid {Pid}) has {MaxQueuedPackets} packets queued; dropping it");
             Close();
@@ -177,6 +181,9 @@ internal sealed class ClientServer
             _ = client.RunAsync();
         }
     });
+
+    /// <summary>A packet was queued for a client (loop thread): STATISTICS client_packets_sent.</summary>
+    internal void CountSent() => _cluster.CountClientPacketOut();
 
     internal void Post(ClientConnection client, byte[] packet) => _cluster.Loop.Post(() =>
     {

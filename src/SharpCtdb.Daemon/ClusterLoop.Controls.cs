@@ -70,8 +70,10 @@ internal sealed partial class ClusterLoop
             case ControlOpcode.ModifyFlags: return Done(ModifyFlags(d));
             case ControlOpcode.StartRecovery: return StartRecoveryAsync();
             case ControlOpcode.EndRecovery: return EndRecoveryAsync();
-            case ControlOpcode.Statistics: return Done(ControlResult.Ok(BuildStatistics()));
-            case ControlOpcode.StatisticsReset: return Done(ControlResult.Ok());
+            case ControlOpcode.Statistics: return Done(GetStatistics());
+            case ControlOpcode.StatisticsReset: return Done(ResetStatistics());
+            case ControlOpcode.GetStatHistory: return Done(GetStatHistory());
+            case ControlOpcode.ReloadNodesFile: return Done(ReloadNodesFile());
             case ControlOpcode.ProcessExists: return Done(ProcessExists(d));
             case ControlOpcode.CheckPidSrvid: return Done(CheckPidSrvid(d));
             case ControlOpcode.Shutdown: return Done(ShutdownControl());
@@ -124,6 +126,13 @@ internal sealed partial class ClusterLoop
         if (mode > 1)
             return ControlResult.Fail($"invalid recovery mode {mode}");
         var newMode = (RecoveryMode)mode;
+        if (newMode == RecoveryMode.Normal && (Own.Flags & (NodeFlags.Banned | NodeFlags.Stopped)) != 0)
+        {
+            // A recovery planned before this node was banned/stopped must not bring it back (4.17's recovery
+            // daemon keeps an inactive node's recovery mode ACTIVE); the leader's recovery itself goes on.
+            _log.Notice("Node is inactive - keeping recovery mode ACTIVE");
+            return ControlResult.Ok();
+        }
         if (newMode != _recMode)
             _log.Notice($"Recovery mode set to {(newMode == RecoveryMode.Normal ? "NORMAL" : "ACTIVE")}");
         _recMode = newMode;
@@ -438,19 +447,6 @@ internal sealed partial class ClusterLoop
     }
 
     // ---- misc ----
-
-    private byte[] BuildStatistics()
-    {
-        var buf = new byte[488];
-        var w = new WireWriter(488);
-        w.U32((uint)(_clients?.Count ?? 0)).U32(0).U32(_recMode == RecoveryMode.Active ? 1u : 0u);
-        w.Zero(448 - w.Length);
-        Timeval.FromDateTimeOffset(_startTime).Write(w);
-        Timeval.FromDateTimeOffset(_time.GetUtcNow()).Write(w);
-        w.Zero(488 - w.Length);
-        w.WrittenSpan.CopyTo(buf);
-        return buf;
-    }
 
     private static ControlResult ProcessExists(byte[] d)
     {

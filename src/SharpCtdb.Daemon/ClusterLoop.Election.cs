@@ -60,12 +60,17 @@ internal sealed partial class ClusterLoop
             return;
         if (!CanBeLeader)
         {
-            if (_leader == OwnPnn)
+            var wasLeader = _leader == OwnPnn;
+            if (wasLeader)
             {
                 _log.Notice("This node can no longer be leader");
                 _leader = Pnn.Unknown;
             }
             ReleaseClusterLock();
+            // Tell the others at once (an election starts on "leader unknown") instead of letting them wait for
+            // the leader timeout as 4.17 does.
+            if (wasLeader)
+                SendMessage(Pnn.BroadcastConnected, Srvid.Leader, LeaderPayload(Pnn.Unknown));
             return;
         }
         if (_leader == OwnPnn && !_electionInProgress)
@@ -191,7 +196,9 @@ internal sealed partial class ClusterLoop
         try
         {
             mutex = ClusterMutex.Start(_settings.ClusterLockLaunchSpec ?? _settings.ClusterLock!, _settings.MutexHelperPath, _log, TimeSpan.FromSeconds(120));
+            var lockStarted = _time.GetTimestamp();
             result = await mutex.Result;
+            CountReclockLatency(_time.GetElapsedTime(lockStarted));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -246,6 +253,7 @@ internal sealed partial class ClusterLoop
         if (was != OwnPnn)
             _log.Notice($"{how}, leader={OwnPnn}");
         SendMessage(Pnn.BroadcastConnected, Srvid.Leader, LeaderPayload(OwnPnn));
+        ServeKeptTakeoverRequests();
         RequestLeaderCheck();
     }
 

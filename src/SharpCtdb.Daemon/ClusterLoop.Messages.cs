@@ -18,7 +18,9 @@ internal sealed partial class ClusterLoop
                     ReceiveElection(src, data);
                     break;
                 case Srvid.TakeoverRun:
-                    QueueTakeoverRequest(SrvidMessage.FromBytes(data));
+                    var request = SrvidMessage.FromBytes(data);
+                    KeepTakeoverRequestForNextLeader(request);
+                    QueueTakeoverRequest(request);
                     break;
                 case Srvid.RebalanceNode:
                     if (data.Length == 4 && _leader == OwnPnn)
@@ -43,7 +45,7 @@ internal sealed partial class ClusterLoop
                         AddCulpritCredits(new WireReader(data).U32(), (uint)_nodes.Length);
                     break;
                 case Srvid.ReloadNodes:
-                    _log.Notice("Reload of the nodes file requested (not implemented; ignored)");
+                    _log.Debug("Reload of the nodes file requested; RELOAD_NODES_FILE has already done it");
                     break;
             }
         }

@@ -252,6 +252,7 @@ internal sealed partial class ClusterLoop
     {
         EndPendingCommitsAfterRecovery();
         await RunEventAsync("recovered");
+        CountRecovery();
         _lastRecoveryFinished = _time.GetUtcNow();
         _log.Notice("Recovery has finished");
         if (_runState == RunState.FirstRecovery)

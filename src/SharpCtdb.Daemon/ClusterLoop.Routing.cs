@@ -23,6 +23,7 @@ internal sealed partial class ClusterLoop
         try
         {
             h = PacketHeader.Read(packet);
+            CountNodePacketIn(h.Operation);
             switch (h.Operation)
             {
                 case Operation.ReqControl:
@@ -79,6 +80,7 @@ internal sealed partial class ClusterLoop
     /// </summary>
     public void OnKeepalive(uint pnn, ReqKeepalive keepalive)
     {
+        CountKeepaliveIn();
         if (Tunables.AllowMixedVersions != 0 || _shuttingDown)
             return;
         var ours = _settings.KeepaliveVersion;
@@ -138,6 +140,7 @@ internal sealed partial class ClusterLoop
     public void OnClientPacket(ClientConnection client, byte[] packet)
     {
         var h = PacketHeader.Read(packet);
+        CountClientPacketIn(h.Operation);
         switch (h.Operation)
         {
             case Operation.ReqControl:
@@ -212,7 +215,10 @@ internal sealed partial class ClusterLoop
         p.Timer = After(timeout ?? TimeSpan.FromSeconds(Math.Max(1u, Tunables.ControlTimeout)), () =>
         {
             if (_pending.Remove(reqid))
+            {
+                CountControlTimeout();
                 tcs.TrySetResult(ControlResult.Fail($"control {ControlNames.Of(op)} to node {dest} timed out", -110));
+            }
         });
         return tcs.Task;
     }

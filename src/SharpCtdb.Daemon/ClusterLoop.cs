@@ -47,7 +47,7 @@ internal sealed partial class ClusterLoop
     private uint _nextReqId = 1;
 
     // ---- cluster state (loop thread only) ----
-    private readonly NodeInfo[] _nodes;
+    private NodeInfo[] _nodes; // replaced (not mutated in place) by reloadnodes
     private RunState _runState = RunState.Unknown;
     private RecoveryMode _recMode = RecoveryMode.Active;
     private VnnMap _vnnMap;
@@ -108,6 +108,7 @@ internal sealed partial class ClusterLoop
 
     private async Task StartupAsync()
     {
+        InitStatistics();
         Own.Flags &= ~NodeFlags.Disconnected;
         if (_settings.Config.Legacy.StartAsDisabled)
             Own.Flags |= NodeFlags.PermanentlyDisabled;
@@ -270,6 +271,7 @@ internal sealed partial class ClusterLoop
         {
             _log.Warning("shutdown event timed out");
         }
+        await ReleaseAddressesAtShutdownAsync();
         foreach (var p in _pending.Values)
             p.Tcs.TrySetResult(ControlResult.Fail("shutting down"));
         _pending.Clear();

@@ -200,8 +200,8 @@ internal static class DaemonMain
         using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
         {
             c.Cancel = true;
-            log.Notice("Received SIGHUP - reopening logs");
             sink.Reopen();
+            log.Notice("Reopened logs"); // 4.17's line, written to the new file
         });
 
         cluster.Start();

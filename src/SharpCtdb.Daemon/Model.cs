@@ -62,4 +62,6 @@ internal interface IPeerNetwork : IAsyncDisposable
     Task StartAsync(CancellationToken ct);
     bool Send(uint pnn, byte[] packet);
     bool IsConnected(uint pnn);
+    /// <summary>Applies a reloaded nodes file: peers added, removed or re-addressed (reloadnodes).</summary>
+    void ReloadNodes(IReadOnlyList<Transport.TransportNode> nodes);
 }

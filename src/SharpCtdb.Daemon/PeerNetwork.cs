@@ -6,10 +6,12 @@ namespace SharpCtdb.Daemon;
 internal sealed class PeerNetwork : IPeerNetwork
 {
     private readonly NodeTransport _transport;
+    private readonly ClusterLoop _cluster;
 
     public PeerNetwork(NodeTransport transport, ClusterLoop cluster)
     {
         _transport = transport;
+        _cluster = cluster;
         var loop = cluster.Loop;
         transport.PeerConnected += pnn => loop.Post(() => cluster.OnPeerConnected(pnn));
         transport.PeerDisconnected += (pnn, reason) => loop.Post(() => cluster.OnPeerDisconnected(pnn, reason));
@@ -19,7 +21,16 @@ internal sealed class PeerNetwork : IPeerNetwork
 
     public Task StartAsync(CancellationToken ct) => _transport.StartAsync(ct);
 
-    public bool Send(uint pnn, byte[] packet) => _transport.Send(pnn, packet);
+    /// <summary>Sends on the loop thread; counted for STATISTICS when the transport took it.</summary>
+    public bool Send(uint pnn, byte[] packet)
+    {
+        var sent = _transport.Send(pnn, packet);
+        if (sent)
+            _cluster.CountNodePacketOut();
+        return sent;
+    }
+
+    public void ReloadNodes(IReadOnlyList<TransportNode> nodes) => _transport.ReloadNodes(nodes);
 
     public bool IsConnected(uint pnn) => _transport.IsConnected(pnn);
 
