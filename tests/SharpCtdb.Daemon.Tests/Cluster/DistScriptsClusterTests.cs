@@ -139,6 +139,12 @@ public sealed class DistScriptsClusterTests(ITestOutputHelper output)
 
         // startup started the services; takeip put each hosted address on the (stub) interface and announced it.
         // (Other nodes may record a new owner while its takeip event still runs, so wait for the calls.)
+        // Healthy comes before the takeover run that balances the addresses: wait until every node hosts some.
+        await TestCluster.WaitUntilAsync(async () =>
+        {
+            var h = await HostedAsync(c);
+            return Enumerable.Range(0, 3).All(h.ContainsKey) && h.Values.Sum(s => s.Count) == 6;
+        }, "every node hosts addresses", TimeSpan.FromSeconds(30), c.DescribeAsync);
         var hosted = await HostedAsync(c);
         for (var pnn = 0; pnn < 3; pnn++)
         {
