@@ -11,7 +11,7 @@ namespace SharpCtdb.Daemon.Tests.NetnsLab;
 internal sealed partial class Netns : IDisposable
 {
     private const int CloneNewNet = 0x40000000;
-    private static int s_counter;
+    private static int _counter;
 
     public string Name { get; }
 
@@ -27,7 +27,7 @@ internal sealed partial class Netns : IDisposable
     public static Netns Create(string tag)
     {
         RequireRoot();
-        var name = $"scA-{tag}{Environment.ProcessId % 100000}-{Interlocked.Increment(ref s_counter)}";
+        var name = $"scA-{tag}{Environment.ProcessId % 100000}-{Interlocked.Increment(ref _counter)}";
         Ip($"netns add {name}");
         var ns = new Netns(name);
         try
