@@ -267,11 +267,13 @@ internal sealed partial class ClusterLoop
         var ip = PublicIp.FromBytes(d);
         if (_ips.Find(ip.Addr.Address) is not { } v)
             return ControlResult.Fail($"Could not find public IP {ip.Addr.Address}");
-        if (v.Pnn == OwnPnn && v.CurrentInterface is { } cur && _ips.FindInterface(cur) is { LinkUp: true })
+        if (v.Pnn == OwnPnn && v.CurrentInterface is { } cur && _ips.FindInterface(cur) is { LinkUp: true } && StillHosted(v, cur))
             return ControlResult.Ok(); // already hosted here on a working interface
         var iface = _ips.BestInterface(v);
         if (iface is null)
             return ControlResult.Fail($"No usable interface for public IP {v.Address}");
+        if (!await PrepareTakeAsync(v, iface))
+            return ControlResult.Fail($"No IP ownership lease to take {v.Address}");
         var oldIface = v.CurrentInterface;
         var status = oldIface is not null && v.Pnn == OwnPnn
             ? await RunEventAsync("updateip", oldIface, iface, v.Address.ToString(), v.MaskBits.ToString(System.Globalization.CultureInfo.InvariantCulture))
@@ -279,6 +281,7 @@ internal sealed partial class ClusterLoop
         if (status != 0)
             return ControlResult.Fail($"takeip of {v.Address} failed");
         _ips.Assign(v, iface, OwnPnn);
+        AnnounceAddress(v, iface);
         _log.Notice($"Takeover of IP {v.Address}/{v.MaskBits} on interface {iface}");
         _clients?.DeliverMessage(OwnPnn, OwnPnn, Srvid.TakeIp, CString(v.Address.ToString()));
         return ControlResult.Ok();
@@ -303,6 +306,7 @@ internal sealed partial class ClusterLoop
         var iface = v.CurrentInterface!;
         await RunEventAsync("releaseip", iface, v.Address.ToString(), v.MaskBits.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _ips.Unassign(v, newOwner);
+        LeaseAddressReleased(v);
         _log.Notice($"Release of IP {v.Address}/{v.MaskBits} on interface {iface}  node:{(int)newOwner}");
         _clients?.DeliverMessage(OwnPnn, OwnPnn, Srvid.ReleaseIp, CString(v.Address.ToString()));
     }

@@ -109,6 +109,7 @@ internal sealed partial class ClusterLoop
         if (NodeOrNull(pnn) is not { } n || n.Deleted)
             return;
         var wasConnected = n.Connected;
+        NoteLeasePeerGone(pnn, reason);
         n.Flags |= NodeFlags.Disconnected | NodeFlags.Unhealthy;
         foreach (var (reqid, p) in _pending.Where(kv => kv.Value.Dest == pnn).ToList())
         {

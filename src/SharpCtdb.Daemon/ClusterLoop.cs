@@ -139,6 +139,7 @@ internal sealed partial class ClusterLoop
             Shutdown(1);
             return;
         }
+        StartLease();
         SetRunState(RunState.Setup);
         if (await RunEventAsync("setup") != 0)
         {
@@ -265,6 +266,7 @@ internal sealed partial class ClusterLoop
         {
             _log.Warning("shutdown event timed out");
         }
+        await StopLeaseAsync();
         foreach (var p in _pending.Values)
             p.Tcs.TrySetResult(ControlResult.Fail("shutting down"));
         _pending.Clear();
