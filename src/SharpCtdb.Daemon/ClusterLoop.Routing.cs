@@ -182,11 +182,7 @@ internal sealed partial class ClusterLoop
         client.Enqueue(reply.Encode());
     }
 
-    public void OnClientDisconnected(ClientConnection client)
-    {
-        _log.Debug($"Client {client.Id} (pid {client.Pid}) disconnected");
-        DropClientConnections(client);
-    }
+    public void OnClientDisconnected(ClientConnection client) => _log.Debug($"Client {client.Id} (pid {client.Pid}) disconnected");
 
     // ================= outbound =================
 
