@@ -182,7 +182,11 @@ internal sealed partial class ClusterLoop
         client.Enqueue(reply.Encode());
     }
 
-    public void OnClientDisconnected(ClientConnection client) => _log.Debug($"Client {client.Id} (pid {client.Pid}) disconnected");
+    public void OnClientDisconnected(ClientConnection client)
+    {
+        _log.Debug($"Client {client.Id} (pid {client.Pid}) disconnected");
+        DropClientConnections(client);
+    }
 
     // ================= outbound =================
 

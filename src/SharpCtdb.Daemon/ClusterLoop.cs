@@ -152,6 +152,7 @@ internal sealed partial class ClusterLoop
         StartPeriodic(TimeSpan.FromSeconds(1), LeaderBroadcastTick);
         StartPeriodic(TimeSpan.FromSeconds(Math.Max(1u, Tunables.RecoverInterval)), () => RequestLeaderCheck());
         StartPeriodic(TimeSpan.FromSeconds(1), WaitUntilRecoveredTick);
+        StartIpPeriodicTasks();
         ScheduleInitialElection(_settings.FastStart ? _settings.InitialElectionDelay : TimeSpan.FromSeconds(LeaderTimeoutSeconds));
     }
 
