@@ -8,6 +8,8 @@ using SharpCtdb.Bench;
 //   bench cluster [--runs N] [--slow]   launch-to-all-OK, kill/stop detection, failover, `ctdb status` latency
 //   bench kill [--runs N]               SIGKILL of a non-leader only (observer and survivor-log figures)
 //   bench tool [--runs N]               wall time of `ctdb pnn|status|-X ip`, our tool vs Debian's, same daemon
+//   bench lab [--runs N] [--tunables default|fast|both] [--impl ours|samba|both] [--scenarios kill,stop,...]
+//                                       netns failover lab (root): new node serves, outage, duplicate-address time
 var cmd = args.Length > 0 ? args[0] : "help";
 var runs = Opt("--runs", 3);
 return cmd switch
@@ -15,8 +17,15 @@ return cmd switch
     "cluster" => await ClusterBench.RunAsync(runs, args.Contains("--slow")),
     "kill" => await ClusterBench.KillOnlyAsync(runs),
     "tool" => await ToolBench.RunAsync(Opt("--runs", 50)),
+    "lab" => await LabBench.RunAsync(Opt("--runs", 1), Str("--tunables", "both") ?? "both", Str("--impl", "both") ?? "both", Str("--scenarios", null)),
     _ => Usage(),
 };
+
+string? Str(string name, string? dflt)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : dflt;
+}
 
 int Opt(string name, int dflt)
 {
