@@ -101,7 +101,7 @@ public sealed partial class LabSafetyTests
             // Our own prefix (scA…) and directory; "scAt-" never prefix-matches a manual "scA-" lab.
             var prefix = $"scAt{scripts[0]}-";
             var dir = $"/tmp/sc-ipa-t{scripts[0]}";
-            var scriptArgs = scripts == "ours" ? new[] { "--scripts", Path.Combine(root, "dist", "events", "legacy") } : [];
+            var scriptArgs = scripts == "ours" ? new[] { "--scripts", MixedScriptsDir(dir, root) } : [];
             var lab = new Lab(labSh, prefix, dir, scriptArgs);
             // A previous run killed mid-way may have left the lab up.
             lab.RunAsync(["down"], TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
@@ -154,13 +154,32 @@ public sealed partial class LabSafetyTests
 
         public void Cleanup()
         {
-            try
+            foreach (var d in new[] { Dir, Dir + "-scripts" })
             {
-                Directory.Delete(Dir, recursive: true);
+                try
+                {
+                    if (Directory.Exists(d))
+                        Directory.Delete(d, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
             }
-            catch (IOException)
-            {
-            }
+        }
+
+        /// <summary>
+        /// lab.sh links 00.ctdb.script and 10.interface.script from one directory; dist/ has no 00.ctdb, so use
+        /// Debian's 00.ctdb with our 10.interface (a dangling link would fail the init event).
+        /// </summary>
+        private static string MixedScriptsDir(string dir, string root)
+        {
+            var sd = dir + "-scripts";
+            if (Directory.Exists(sd))
+                Directory.Delete(sd, recursive: true);
+            Directory.CreateDirectory(sd);
+            File.CreateSymbolicLink(Path.Combine(sd, "00.ctdb.script"), "/usr/share/ctdb/events/legacy/00.ctdb.script");
+            File.CreateSymbolicLink(Path.Combine(sd, "10.interface.script"), Path.Combine(root, "dist", "events", "legacy", "10.interface.script"));
+            return sd;
         }
 
         private static string RepoRoot()
