@@ -9,6 +9,8 @@ using SharpCtdb.Bench;
 //   bench kill [--runs N]               SIGKILL of a non-leader only (observer and survivor-log figures)
 //   bench db [--ops N] [--bounces N]    fetch-lock+store ops/s and migrations/s through one C# client
 //   bench tool [--runs N]               wall time of `ctdb pnn|status|-X ip`, our tool vs Debian's, same daemon
+//   bench lab [--runs N] [--tunables default|fast|both] [--impl ours|samba|both] [--scenarios kill,stop,...]
+//                                       netns failover lab (root): new node serves, outage, duplicate-address time
 var cmd = args.Length > 0 ? args[0] : "help";
 var runs = Opt("--runs", 3);
 return cmd switch
@@ -17,8 +19,15 @@ return cmd switch
     "kill" => await ClusterBench.KillOnlyAsync(runs),
     "tool" => await ToolBench.RunAsync(Opt("--runs", 50)),
     "db" => await DbBench.RunAsync(Opt("--ops", 2000), Opt("--bounces", 1000)),
+    "lab" => await LabBench.RunAsync(Opt("--runs", 1), Str("--tunables", "both") ?? "both", Str("--impl", "both") ?? "both", Str("--scenarios", null)),
     _ => Usage(),
 };
+
+string? Str(string name, string? dflt)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : dflt;
+}
 
 int Opt(string name, int dflt)
 {

@@ -84,11 +84,17 @@ internal sealed partial class ClusterLoop
             case ControlOpcode.SetBanState: return Done(SetBanState(d));
             case ControlOpcode.GetBanState: return Done(ControlResult.Ok(new BanState(OwnPnn, IsBanned ? _banSeconds : 0).ToBytes()));
             case ControlOpcode.RecdPing: return Done(ControlResult.Ok());
-            case ControlOpcode.Startup: return Done(ControlResult.Ok());
+            case ControlOpcode.Startup: return Done(PeerStarted(req.SrcNode));
             case ControlOpcode.GetTcpTickleList: return Done(GetTickleList(d));
-            case ControlOpcode.TcpClient or ControlOpcode.TcpAdd or ControlOpcode.TcpAddDelayedUpdate or ControlOpcode.TcpRemove
-                or ControlOpcode.SetTcpTickleList:
-                return Done(ControlResult.Ok());
+            case ControlOpcode.TcpClient: return Done(TcpClient(req));
+            case ControlOpcode.TcpAdd: return Done(TcpAdd(d, markUpdate: false));
+            case ControlOpcode.TcpAddDelayedUpdate: return Done(TcpAdd(d, markUpdate: true));
+            case ControlOpcode.TcpRemove: return Done(TcpRemove(d));
+            case ControlOpcode.SetTcpTickleList: return Done(SetTickleList(d));
+            case ControlOpcode.AddPublicIp: return Done(AddPublicIp(d));
+            case ControlOpcode.DelPublicIp: return Done(DelPublicIp(d));
+            case ControlOpcode.ReloadPublicIps: return Done(ReloadPublicIps());
+            case ControlOpcode.SendGratuitousArp: return Done(SendGratuitousArp(d));
         }
         if (TryDispatchDatabaseControl(req) is { } dbControl)
             return dbControl;
@@ -239,7 +245,7 @@ internal sealed partial class ClusterLoop
         var list = new List<PublicIp>();
         foreach (var v in _ips.Addresses)
         {
-            if (onlyAvailable && !(AddressesAvailableHere && _ips.HasUsableInterface(v)))
+            if (onlyAvailable && !(AddressesAvailableHere && !v.DeletePending && _ips.HasUsableInterface(v)))
                 continue;
             list.Add(new PublicIp(v.Pnn, new SockAddr(v.Address)));
         }
@@ -281,11 +287,13 @@ internal sealed partial class ClusterLoop
         var ip = PublicIp.FromBytes(d);
         if (_ips.Find(ip.Addr.Address) is not { } v)
             return ControlResult.Fail($"Could not find public IP {ip.Addr.Address}");
-        if (v.Pnn == OwnPnn && v.CurrentInterface is { } cur && _ips.FindInterface(cur) is { LinkUp: true })
+        if (v.Pnn == OwnPnn && v.CurrentInterface is { } cur && _ips.FindInterface(cur) is { LinkUp: true } && StillHosted(v, cur))
             return ControlResult.Ok(); // already hosted here on a working interface
         var iface = _ips.BestInterface(v);
         if (iface is null)
             return ControlResult.Fail($"No usable interface for public IP {v.Address}");
+        if (!await PrepareTakeAsync(v, iface))
+            return ControlResult.Fail($"No IP ownership lease to take {v.Address}");
         var oldIface = v.CurrentInterface;
         var status = oldIface is not null && v.Pnn == OwnPnn
             ? await RunEventAsync("updateip", oldIface, iface, v.Address.ToString(), v.MaskBits.ToString(System.Globalization.CultureInfo.InvariantCulture))
@@ -293,8 +301,10 @@ internal sealed partial class ClusterLoop
         if (status != 0)
             return ControlResult.Fail($"takeip of {v.Address} failed");
         _ips.Assign(v, iface, OwnPnn);
+        AnnounceAddress(v, iface);
         _log.Notice($"Takeover of IP {v.Address}/{v.MaskBits} on interface {iface}");
         _clients?.DeliverMessage(OwnPnn, OwnPnn, Srvid.TakeIp, CString(v.Address.ToString()));
+        AfterAddressTaken(v, iface);
         return ControlResult.Ok();
     }
 
@@ -317,8 +327,10 @@ internal sealed partial class ClusterLoop
         var iface = v.CurrentInterface!;
         await RunEventAsync("releaseip", iface, v.Address.ToString(), v.MaskBits.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _ips.Unassign(v, newOwner);
+        LeaseAddressReleased(v);
         _log.Notice($"Release of IP {v.Address}/{v.MaskBits} on interface {iface}  node:{(int)newOwner}");
         _clients?.DeliverMessage(OwnPnn, OwnPnn, Srvid.ReleaseIp, CString(v.Address.ToString()));
+        AfterAddressReleased(v);
     }
 
     private async Task ReleaseAllAddressesAsync()
@@ -331,15 +343,6 @@ internal sealed partial class ClusterLoop
     {
         var status = await RunEventAsync("ipreallocated");
         return status == 0 ? ControlResult.Ok() : ControlResult.Fail("ipreallocated event failed", status);
-    }
-
-    private ControlResult GetTickleList(byte[] d)
-    {
-        var r = new WireReader(d);
-        var addr = SockAddr.Read(ref r);
-        return _ips.Find(addr.Address) is null
-            ? ControlResult.Value(1)
-            : ControlResult.Ok(new TickleList(new SockAddr(addr.Address), []).ToBytes());
     }
 
     // ---- flags ----

@@ -11,6 +11,12 @@ internal sealed partial class ClusterLoop
         {
             switch (srvid)
             {
+                case LeaseRequestSrvid:
+                    OnLeaseRequest(src, data);
+                    break;
+                case LeaseGrantSrvid:
+                    OnLeaseGrant(src, data);
+                    break;
                 case Srvid.Leader:
                     ReceiveLeaderBroadcast(src, data);
                     break;

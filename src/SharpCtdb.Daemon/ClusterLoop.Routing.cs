@@ -114,6 +114,7 @@ internal sealed partial class ClusterLoop
         if (NodeOrNull(pnn) is not { } n || n.Deleted)
             return;
         var wasConnected = n.Connected;
+        NoteLeasePeerGone(pnn, reason);
         n.Flags |= NodeFlags.Disconnected | NodeFlags.Unhealthy;
         foreach (var (reqid, p) in _pending.Where(kv => kv.Value.Dest == pnn).ToList())
         {
@@ -191,6 +192,7 @@ internal sealed partial class ClusterLoop
     {
         _log.Debug($"Client {client.Id} (pid {client.Pid}) disconnected");
         OnClientDisconnectedPersistent(client);
+        DropClientConnections(client);
     }
 
     // ================= outbound =================

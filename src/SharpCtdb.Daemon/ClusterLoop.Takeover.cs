@@ -31,6 +31,8 @@ internal sealed partial class ClusterLoop
             return;
         if (_takeoverRunning)
             return;
+        if (LeaseDefersTakeover())
+            return;
         if (_takeoverRunsDisabledUntil > _time.GetUtcNow())
         {
             _log.Info("Unable to begin - takeover runs are disabled");

@@ -145,6 +145,7 @@ internal sealed partial class ClusterLoop
             Shutdown(1);
             return;
         }
+        StartLease();
         SetRunState(RunState.Setup);
         if (await RunEventAsync("setup") != 0)
         {
@@ -157,6 +158,7 @@ internal sealed partial class ClusterLoop
         StartPeriodic(TimeSpan.FromSeconds(1), LeaderBroadcastTick);
         StartPeriodic(TimeSpan.FromSeconds(Math.Max(1u, Tunables.RecoverInterval)), () => RequestLeaderCheck());
         StartPeriodic(TimeSpan.FromSeconds(1), WaitUntilRecoveredTick);
+        StartIpPeriodicTasks();
         ScheduleInitialElection(_settings.FastStart ? _settings.InitialElectionDelay : TimeSpan.FromSeconds(LeaderTimeoutSeconds));
     }
 
@@ -272,6 +274,7 @@ internal sealed partial class ClusterLoop
             _log.Warning("shutdown event timed out");
         }
         await ReleaseAddressesAtShutdownAsync();
+        await StopLeaseAsync();
         foreach (var p in _pending.Values)
             p.Tcs.TrySetResult(ControlResult.Fail("shutting down"));
         _pending.Clear();

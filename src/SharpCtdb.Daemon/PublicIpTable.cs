@@ -13,6 +13,8 @@ internal sealed class PublicAddress(IPAddress address, uint maskBits, IReadOnlyL
     public string? CurrentInterface { get; set; }
     /// <summary>The node this node believes hosts the address.</summary>
     public uint Pnn { get; set; } = SharpCtdb.Protocol.Pnn.Unknown;
+    /// <summary>DEL_PUBLIC_IP while hosted: unavailable here, deleted when released (§6.10).</summary>
+    public bool DeletePending { get; set; }
 }
 
 internal sealed class InterfaceState(string name)
@@ -42,6 +44,13 @@ internal sealed class PublicIpTable
                 _interfaces.Insert(0, new InterfaceState(name));
         }
         _addresses.Insert(0, new PublicAddress(address, maskBits, interfaces));
+    }
+
+    /// <summary>Deletes an address and every interface no address names any more.</summary>
+    public void Remove(PublicAddress v)
+    {
+        _addresses.Remove(v);
+        _interfaces.RemoveAll(i => !_addresses.Any(a => a.Interfaces.Contains(i.Name)));
     }
 
     public PublicAddress? Find(IPAddress address)

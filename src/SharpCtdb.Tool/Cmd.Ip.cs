@@ -147,7 +147,7 @@ public static partial class Cmd
         }
         catch (ControlErrorException)
         {
-            await ctx.Err.WriteLineAsync($"Node {ctx.CmdPnn} does not know about IP {args[0]}").ConfigureAwait(false);
+            await ctx.Out.WriteLineAsync($"Node {ctx.CmdPnn} does not know about IP {args[0]}").ConfigureAwait(false);
             return 1;
         }
         if (ctx.Options.Json)
@@ -215,7 +215,7 @@ public static partial class Cmd
             .ConfigureAwait(false);
         if (!list.Ifaces.Any(i => i.Name == args[0]))
         {
-            await ctx.Err.WriteLineAsync($"Interface {args[0]} not configured on node {ctx.CmdPnn}").ConfigureAwait(false);
+            await ctx.Out.WriteLineAsync($"Interface {args[0]} not configured on node {ctx.CmdPnn}").ConfigureAwait(false);
             return 1;
         }
         await ctx.Ctl(ControlOpcode.SetIfaceLinkState, ctx.CmdPnn,
