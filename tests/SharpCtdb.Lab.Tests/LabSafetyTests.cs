@@ -20,7 +20,9 @@ public sealed partial class LabSafetyTests
     public Task Debian_10_interface_every_scenario_is_safe() => RunLabAsync("debian", AllScenarios);
 
     [Fact]
-    public Task Our_10_interface_kill_stop_and_linkdown_are_safe() => RunLabAsync("ours", ["kill", "stop", "linkdown"]);
+    // Debian's script covers every scenario above; with ours the scenario that exercises its add/remove and announce
+    // paths end to end is enough (the suite must stay within its CI time budget).
+    public Task Our_10_interface_kill_is_safe() => RunLabAsync("ours", ["kill"]);
 
     private static async Task RunLabAsync(string scripts, string[] scenarios)
     {
