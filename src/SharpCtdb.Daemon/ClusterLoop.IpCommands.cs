@@ -152,28 +152,40 @@ internal sealed partial class ClusterLoop
         var addr = Unmapped(info.Addr.Address);
         var iface = info.Iface;
         var log = _log;
+        RepeatOffLoop(3, TimeSpan.FromSeconds(1), () =>
+        {
+            if (GratuitousArp.Send(iface, addr, log))
+                return true;
+            log.Error($"send_gratious_arp: Failed to send gratuitous ARP on iface {iface}");
+            return false;
+        });
+        return ControlResult.Ok();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="send"/> up to <paramref name="rounds"/> times, <paramref name="gap"/> apart, off the loop
+    /// (raw sends are system calls the loop should not wait for); stops early when it returns false or at shutdown.
+    /// </summary>
+    private void RepeatOffLoop(int rounds, TimeSpan gap, Func<bool> send)
+    {
         var time = _time;
         var token = _stopping.Token;
         _ = Task.Run(async () =>
         {
             try
             {
-                for (var round = 0; round < 3; round++)
+                for (var round = 0; round < rounds; round++)
                 {
                     if (round > 0)
-                        await Task.Delay(TimeSpan.FromSeconds(1), time, token).ConfigureAwait(false);
-                    if (!GratuitousArp.Send(iface, addr, log))
-                    {
-                        log.Error($"send_gratious_arp: Failed to send gratuitous ARP on iface {iface}");
+                        await Task.Delay(gap, time, token).ConfigureAwait(false);
+                    if (!send())
                         return;
-                    }
                 }
             }
             catch (OperationCanceledException)
             {
             }
         }, CancellationToken.None);
-        return ControlResult.Ok();
     }
 
     // ---- local verification (§6.8, the "unassigned IP" part) ----

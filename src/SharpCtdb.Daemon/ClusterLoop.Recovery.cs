@@ -199,30 +199,8 @@ internal sealed partial class ClusterLoop
         return true;
     }
 
-    private async Task<Dictionary<uint, T>?> GatherAsync<T>(List<uint> nodes, ControlOpcode op, Func<byte[], T> parse)
-    {
-        var tasks = nodes.Select(p => SendControlAsync(p, op, [], timeout: RecoverTimeout)).ToArray();
-        var results = await Task.WhenAll(tasks);
-        var d = new Dictionary<uint, T>();
-        for (var i = 0; i < results.Length; i++)
-        {
-            if (!results[i].Success)
-            {
-                _log.Warning($"{ControlNames.Of(op)} failed on node {nodes[i]} ({results[i].Status} {results[i].Error})");
-                return null;
-            }
-            try
-            {
-                d[nodes[i]] = parse(results[i].Data);
-            }
-            catch (ProtocolException e)
-            {
-                _log.Warning($"{ControlNames.Of(op)} from node {nodes[i]}: {e.Message}");
-                return null;
-            }
-        }
-        return d;
-    }
+    private Task<Dictionary<uint, T>?> GatherAsync<T>(List<uint> nodes, ControlOpcode op, Func<byte[], T> parse) =>
+        GatherDataAsync(nodes, op, [], parse);
 
     private async Task<Dictionary<uint, int>?> GatherStatusAsync(List<uint> nodes, ControlOpcode op)
     {

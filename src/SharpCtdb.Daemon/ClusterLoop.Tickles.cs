@@ -163,23 +163,11 @@ internal sealed partial class ClusterLoop
             return;
         _log.Notice($"Sending {conns.Count} tickle ACKs for public IP {v.Address} on interface {iface}");
         var log = _log;
-        var time = _time;
-        var token = _stopping.Token;
-        _ = Task.Run(async () =>
+        RepeatOffLoop(3, TimeSpan.FromMilliseconds(1100), () =>
         {
-            try
-            {
-                for (var round = 0; round < 3; round++)
-                {
-                    if (round > 0)
-                        await Task.Delay(TimeSpan.FromMilliseconds(1100), time, token).ConfigureAwait(false);
-                    foreach (var c in conns)
-                        TickleAck.Send(new IPEndPoint(c.Dst.Address, c.Dst.Port), new IPEndPoint(c.Src.Address, c.Src.Port), log: log);
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }, CancellationToken.None);
+            foreach (var c in conns)
+                TickleAck.Send(new IPEndPoint(c.Dst.Address, c.Dst.Port), new IPEndPoint(c.Src.Address, c.Src.Port), log: log);
+            return true;
+        });
     }
 }
