@@ -142,7 +142,11 @@ public sealed class TestCluster : IAsyncDisposable
         _daemons[pnn] = null;
     }
 
-    public async Task<ToolResult> CtdbAsync(int pnn, params string[] args)
+    public Task<ToolResult> CtdbAsync(int pnn, params string[] args) => CtdbAsync(pnn, null, null, TimeSpan.FromSeconds(30), args);
+
+    /// <summary>Debian's tool against node <paramref name="pnn"/> with extra environment and optional stdin; killed after <paramref name="timeout"/>.</summary>
+    public async Task<ToolResult> CtdbAsync(int pnn, IReadOnlyDictionary<string, string>? env, string? stdin, TimeSpan timeout,
+        params string[] args)
     {
         var psi = new ProcessStartInfo(CtdbTool)
         {
@@ -156,12 +160,19 @@ public sealed class TestCluster : IAsyncDisposable
         psi.Environment["CTDB_TEST_MODE"] = "yes";
         psi.Environment["CTDB_BASE"] = NodeBase(pnn);
         psi.Environment.Remove("CTDB_SOCKET");
+        if (env is not null)
+        {
+            foreach (var (k, v) in env)
+                psi.Environment[k] = v;
+        }
         var sw = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;
+        if (stdin is not null)
+            await p.StandardInput.WriteAsync(stdin);
         p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var cts = new CancellationTokenSource(timeout);
         try
         {
             await p.WaitForExitAsync(cts.Token);
@@ -171,8 +182,7 @@ public sealed class TestCluster : IAsyncDisposable
             p.Kill(true);
             await p.WaitForExitAsync();
         }
-        var result = new ToolResult(p.ExitCode, await stdout, await stderr, sw.Elapsed);
-        return result;
+        return new ToolResult(p.ExitCode, await stdout, await stderr, sw.Elapsed);
     }
 
     /// <summary>Polls <paramref name="condition"/> until true; fails with the last observation after <paramref name="timeout"/>.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using SharpCtdb.Daemon.Tests.Cluster;
 
@@ -13,45 +12,8 @@ internal static class IpTestSupport
     public const string Net = "127.0.121";
 
     /// <summary>Debian's /usr/bin/ctdb against node <paramref name="pnn"/> with extra environment and optional stdin.</summary>
-    public static async Task<ToolResult> CtdbAsync(TestCluster c, int pnn, IReadOnlyDictionary<string, string>? env, string? stdin,
-        params string[] args)
-    {
-        var psi = new ProcessStartInfo(TestCluster.CtdbTool)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        psi.Environment["CTDB_TEST_MODE"] = "yes";
-        psi.Environment["CTDB_BASE"] = c.NodeBase(pnn);
-        psi.Environment.Remove("CTDB_SOCKET");
-        if (env is not null)
-        {
-            foreach (var (k, v) in env)
-                psi.Environment[k] = v;
-        }
-        var sw = Stopwatch.StartNew();
-        using var p = Process.Start(psi)!;
-        if (stdin is not null)
-            await p.StandardInput.WriteAsync(stdin);
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await p.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(true);
-            await p.WaitForExitAsync();
-        }
-        return new ToolResult(p.ExitCode, await stdout, await stderr, sw.Elapsed);
-    }
+    public static Task<ToolResult> CtdbAsync(TestCluster c, int pnn, IReadOnlyDictionary<string, string>? env, string? stdin,
+        params string[] args) => c.CtdbAsync(pnn, env, stdin, TimeSpan.FromSeconds(60), args);
 
     /// <summary>`ctdb ip` (or `ip all`) from one node as address → owner.</summary>
     public static async Task<Dictionary<string, int>> OwnersAsync(TestCluster c, int pnn, bool all = true)
