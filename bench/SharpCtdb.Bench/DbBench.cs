@@ -27,7 +27,11 @@ public static class DbBench
         }
     }
 
-    public static async Task<int> RunAsync(int ops, int bounces)
+    /// <summary>
+    /// Starts both clusters once, then alternates the daemons <paramref name="runs"/> times (so that machine load hits
+    /// both alike) after one untimed warm-up round each, and prints every round and the medians with ratios.
+    /// </summary>
+    public static async Task<int> RunAsync(int runs, int ops, int bounces, string oursNet, string sambaNet, string dirPrefix, string ourCtdbd)
     {
         var results = new List<(string Metric, string Unit, List<double> Ours, List<double> Samba)>
         {
@@ -35,33 +39,50 @@ public static class DbBench
             ("fetch-lock+store, same key (local), node 0", "ops/s", [], []),
             ("record bouncing between 3 nodes", "migrations/s", [], []),
         };
-        foreach (var (name, daemon, net, ours) in new[] { ("sharp", Env.OurCtdbd, "127.0.110", true), ("samba", Env.SambaCtdbd, "127.0.111", false) })
+        var sides = new[] { ("sharp", ourCtdbd, oursNet, true), ("samba", Env.SambaCtdbd, sambaNet, false) };
+        var clusters = new List<Cluster>();
+        var nodes = new List<List<Node>>();
+        try
         {
-            using var c = new Cluster("db-" + name, daemon, net, 3);
-            c.ColdStart();
-            var nodes = new List<Node>();
-            try
+            foreach (var (name, daemon, net, _) in sides)
             {
+                var c = new Cluster("db-" + name, daemon, net, 3, dir: $"{dirPrefix}-{name}");
+                clusters.Add(c);
+                c.ColdStart();
+                var n = new List<Node>();
+                nodes.Add(n);
                 for (uint pnn = 0; pnn < 3; pnn++)
-                    nodes.Add(await OpenAsync(c, pnn));
-                var figures = new[]
-                {
-                    await NewKeysAsync(nodes[0], ops),
-                    await SameKeyAsync(nodes[0], ops * 10),
-                    await BounceAsync(nodes, bounces),
-                };
-                for (var i = 0; i < figures.Length; i++)
-                    (ours ? results[i].Ours : results[i].Samba).Add(figures[i]);
-                Console.WriteLine($"{name}: {string.Join(", ", figures.Select(f => f.ToString("F0", CultureInfo.InvariantCulture)))}");
+                    n.Add(await OpenAsync(c, pnn));
             }
-            finally
+            for (var run = 0; run <= runs; run++)
             {
-                foreach (var n in nodes)
-                    await n.DisposeAsync();
+                for (var s = 0; s < sides.Length; s++)
+                {
+                    // Run 0 is the warm-up (JIT of the client, tdb pages, first connections); not counted.
+                    var warm = run == 0;
+                    var figures = new[]
+                    {
+                        await NewKeysAsync(nodes[s][0], warm ? Math.Min(ops, 200) : ops, $"r{run}"),
+                        await SameKeyAsync(nodes[s][0], warm ? Math.Min(ops, 200) : ops * 10),
+                        await BounceAsync(nodes[s], warm ? Math.Min(bounces, 100) : bounces),
+                    };
+                    if (warm)
+                        continue;
+                    for (var i = 0; i < figures.Length; i++)
+                        (sides[s].Item4 ? results[i].Ours : results[i].Samba).Add(figures[i]);
+                    Console.WriteLine($"run {run} {sides[s].Item1}: {string.Join(", ", figures.Select(f => f.ToString("F0", CultureInfo.InvariantCulture)))}");
+                }
             }
         }
+        finally
+        {
+            foreach (var n in nodes.SelectMany(n => n))
+                await n.DisposeAsync();
+            foreach (var c in clusters)
+                c.Dispose();
+        }
         Console.WriteLine();
-        Console.WriteLine("## Databases (higher is better; ratio = SharpCTDB / Samba ctdbd)");
+        Console.WriteLine($"## Databases ({runs} runs each, medians; higher is better; ratio = SharpCTDB / Samba ctdbd)");
         Console.WriteLine("| metric | SharpCTDB | Samba ctdbd | ratio |");
         Console.WriteLine("|---|---|---|---|");
         foreach (var (m, u, o, s) in results)
@@ -117,12 +138,12 @@ public static class DbBench
         }
     }
 
-    private static async Task<double> NewKeysAsync(Node n, int ops)
+    private static async Task<double> NewKeysAsync(Node n, int ops, string run)
     {
         var value = new byte[64];
         var sw = Stopwatch.StartNew();
         for (var i = 0; i < ops; i++)
-            await FetchLockStoreAsync(n, System.Text.Encoding.ASCII.GetBytes($"newkey-{i}"), value);
+            await FetchLockStoreAsync(n, System.Text.Encoding.ASCII.GetBytes($"newkey-{run}-{i}"), value);
         return ops / sw.Elapsed.TotalSeconds;
     }
 

@@ -7,7 +7,8 @@ using SharpCtdb.Bench;
 //
 //   bench cluster [--runs N] [--slow]   launch-to-all-OK, kill/stop detection, failover, `ctdb status` latency
 //   bench kill [--runs N]               SIGKILL of a non-leader only (observer and survivor-log figures)
-//   bench db [--ops N] [--bounces N]    fetch-lock+store ops/s and migrations/s through one C# client
+//   bench db [--runs N] [--ops N] [--bounces N] [--net-ours A.B.C] [--net-samba A.B.C] [--dir PREFIX] [--ctdbd PATH]
+//                                       fetch-lock+store ops/s and migrations/s through one C# client
 //   bench tool [--runs N]               wall time of `ctdb pnn|status|-X ip`, our tool vs Debian's, same daemon
 //   bench lab [--runs N] [--tunables default|fast|both] [--impl ours|samba|both] [--scenarios kill,stop,...]
 //                                       netns failover lab (root): new node serves, outage, duplicate-address time
@@ -18,7 +19,9 @@ return cmd switch
     "cluster" => await ClusterBench.RunAsync(runs, args.Contains("--slow")),
     "kill" => await ClusterBench.KillOnlyAsync(runs),
     "tool" => await ToolBench.RunAsync(Opt("--runs", 50)),
-    "db" => await DbBench.RunAsync(Opt("--ops", 2000), Opt("--bounces", 1000)),
+    "db" => await DbBench.RunAsync(runs, Opt("--ops", 2000), Opt("--bounces", 1000),
+        Str("--net-ours", "127.0.110") ?? "127.0.110", Str("--net-samba", "127.0.111") ?? "127.0.111", Str("--dir", "/tmp/sc-bench-db") ?? "/tmp/sc-bench-db",
+        Str("--ctdbd", null) ?? Env.OurCtdbd),
     "lab" => await LabBench.RunAsync(Opt("--runs", 1), Str("--tunables", "both") ?? "both", Str("--impl", "both") ?? "both", Str("--scenarios", null)),
     _ => Usage(),
 };
@@ -37,7 +40,7 @@ int Opt(string name, int dflt)
 
 static int Usage()
 {
-    Console.WriteLine("usage: bench cluster [--runs N] [--slow] | bench tool [--runs N]");
+    Console.WriteLine("usage: bench cluster|kill|tool|db|lab [options] (see the header of Program.cs)");
     return 2;
 }
 
@@ -84,11 +87,11 @@ namespace SharpCtdb.Bench
     }
 
     /// <summary>One cluster.sh-managed cluster of either daemon.</summary>
-    public sealed class Cluster(string name, string ctdbd, string net, int nodes, string tunables = "") : IDisposable
+    public sealed class Cluster(string name, string ctdbd, string net, int nodes, string tunables = "", string? dir = null) : IDisposable
     {
         private readonly Dictionary<string, string> _env = new()
         {
-            ["CTDB_REAL_DIR"] = $"/tmp/sc-bench-{name}",
+            ["CTDB_REAL_DIR"] = dir ?? $"/tmp/sc-bench-{name}",
             ["CTDB_REAL_NET"] = net,
             ["CTDBD"] = ctdbd,
             ["CTDB_REAL_TUNABLES"] = tunables,
