@@ -1,6 +1,6 @@
 using System.Net.Sockets;
-using System.Threading.Channels;
 using SharpCtdb.Config.Logging;
+using SharpCtdb.Daemon.Transport;
 using SharpCtdb.Protocol;
 
 namespace SharpCtdb.Daemon;
@@ -15,8 +15,8 @@ internal sealed class ClientConnection
     public const int MaxQueuedPackets = 100_000;
 
     private readonly Socket _socket;
-    private readonly Channel<byte[]> _out = Channel.CreateBounded<byte[]>(
-        new BoundedChannelOptions(MaxQueuedPackets) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly NetworkStream _stream;
+    private readonly SocketSender _out;
     private readonly CancellationTokenSource _life;
     private readonly ClientServer _server;
 
@@ -24,6 +24,9 @@ internal sealed class ClientConnection
     {
         _server = server;
         _socket = socket;
+        // Before the sender makes the socket non-blocking: NetworkStream refuses non-blocking sockets.
+        _stream = new NetworkStream(socket, ownsSocket: false);
+        _out = new SocketSender(socket, MaxQueuedPackets);
         Id = id;
         Pid = Native.PeerPid(socket.Handle);
         _life = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -39,14 +42,18 @@ internal sealed class ClientConnection
     {
         if (Closed)
             return;
-        if (_out.Writer.TryWrite(packet))
+        switch (_out.Send(packet))
         {
-            _server.CountSent();
-        }
-        else
-        {
-            _server.Log.Error($"Client {Id} (pid {Pid}) has {MaxQueuedPackets} packets queued; dropping it");
-            Close();
+            case SendOutcome.Accepted:
+                _server.CountSent();
+                break;
+            case SendOutcome.Overflow:
+                _server.Log.Error($"Client {Id} (pid {Pid}) has {MaxQueuedPackets} packets queued; dropping it");
+                Close();
+                break;
+            default:
+                // The client went away: its read loop sees that and disconnects it.
+                break;
         }
     }
 
@@ -55,7 +62,7 @@ internal sealed class ClientConnection
         if (Closed)
             return;
         Closed = true;
-        _out.Writer.TryComplete();
+        _out.Complete();
         _life.Cancel();
         try
         {
@@ -74,7 +81,7 @@ internal sealed class ClientConnection
 
     private async Task ReadLoopAsync()
     {
-        await using var stream = new NetworkStream(_socket, ownsSocket: false);
+        await using var stream = _stream;
         var reader = new PacketStreamReader(stream, _server.MaxPacketSize);
         try
         {
@@ -100,8 +107,7 @@ internal sealed class ClientConnection
     {
         try
         {
-            await foreach (var p in _out.Reader.ReadAllAsync(_life.Token).ConfigureAwait(false))
-                await _socket.SendAsync(p, SocketFlags.None, _life.Token).ConfigureAwait(false);
+            await _out.RunWriterAsync(_life.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {

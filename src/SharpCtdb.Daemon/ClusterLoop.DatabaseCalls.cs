@@ -22,7 +22,10 @@ internal sealed class PendingCall
 
     public uint ReqId { get; set; }
     public uint Generation { get; set; }
-    public string KeyId => ClusterDatabase.KeyId(Key);
+
+    /// <summary>Computed once: the call path looks it up several times per call.</summary>
+    public string KeyId => _keyId ??= ClusterDatabase.KeyId(Key);
+    private string? _keyId;
 }
 
 /// <summary>

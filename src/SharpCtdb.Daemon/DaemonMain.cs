@@ -192,6 +192,7 @@ internal static class DaemonMain
             KeepaliveVersion = KeepaliveVersion(),
             UptimeSeconds = () => (uint)Stopwatch.GetElapsedTime(startTime).TotalSeconds,
             Generation = () => cluster.CurrentGeneration,
+            EventSink = cluster.Loop.Post,
         }, log);
         cluster.Attach(new PeerNetwork(transport, cluster), clients);
 

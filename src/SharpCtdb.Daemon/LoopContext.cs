@@ -1,5 +1,3 @@
-using System.Threading.Channels;
-
 namespace SharpCtdb.Daemon;
 
 /// <summary>
@@ -10,16 +8,33 @@ namespace SharpCtdb.Daemon;
 /// </summary>
 internal sealed class LoopContext : SynchronizationContext
 {
-    private readonly Channel<(SendOrPostCallback Callback, object? State)> _queue =
-        Channel.CreateUnbounded<(SendOrPostCallback, object?)>(new UnboundedChannelOptions { SingleReader = true });
+    // A plain monitor-guarded queue rather than a Channel: a Channel completes the loop's wait through a thread-pool
+    // work item, so every post (every packet) cost one extra thread hand-off, slow when the pool is busy. Here the
+    // poster wakes the loop thread itself.
+    private readonly object _gate = new(); // an object, not a Lock: the loop waits on it with Monitor.Wait
+    private Queue<(SendOrPostCallback Callback, object? State)> _incoming = new();
+    private Queue<(SendOrPostCallback Callback, object? State)> _running = new();
     private readonly Action<Exception> _onError;
     private Thread? _thread;
+    private bool _waiting;
+    private bool _stopped;
+    private volatile bool _abandoned;
 
     public LoopContext(Action<Exception> onError) => _onError = onError;
 
     public bool IsLoopThread => Thread.CurrentThread == _thread;
 
-    public override void Post(SendOrPostCallback d, object? state) => _queue.Writer.TryWrite((d, state));
+    public override void Post(SendOrPostCallback d, object? state)
+    {
+        lock (_gate)
+        {
+            if (_stopped)
+                return;
+            _incoming.Enqueue((d, state));
+            if (_waiting)
+                Monitor.Pulse(_gate);
+        }
+    }
 
     public override void Send(SendOrPostCallback d, object? state) =>
         throw new NotSupportedException("synchronous Send into the cluster loop would dead-lock");
@@ -48,41 +63,57 @@ internal sealed class LoopContext : SynchronizationContext
 
     public void Start(CancellationToken ct)
     {
-        _thread = new Thread(() => Run(ct)) { Name = "ctdbd-loop", IsBackground = true };
+        ct.Register(Abandon);
+        _thread = new Thread(Run) { Name = "ctdbd-loop", IsBackground = true };
         _thread.Start();
     }
 
-    public void Stop() => _queue.Writer.TryComplete();
+    /// <summary>Work posted afterwards is dropped; work already queued still runs.</summary>
+    public void Stop()
+    {
+        lock (_gate)
+        {
+            _stopped = true;
+            Monitor.Pulse(_gate);
+        }
+    }
 
-    private void Run(CancellationToken ct)
+    /// <summary>Cancellation: stop after the item running now; queued work is dropped.</summary>
+    private void Abandon()
+    {
+        _abandoned = true;
+        Stop();
+    }
+
+    private void Run()
     {
         SetSynchronizationContext(this);
-        var reader = _queue.Reader;
-        while (!ct.IsCancellationRequested)
+        while (true)
         {
-            if (!reader.TryRead(out var item))
+            lock (_gate)
             {
-                // Blocking on our own dedicated thread is intended: this thread has nothing else to do.
-                bool more;
+                while (_incoming.Count == 0 && !_stopped)
+                {
+                    // Blocking on our own dedicated thread is intended: this thread has nothing else to do.
+                    _waiting = true;
+                    Monitor.Wait(_gate);
+                    _waiting = false;
+                }
+                if (_incoming.Count == 0 || _abandoned)
+                    return;
+                // Swap the queues: the batch runs without the lock, posters keep filling the other one.
+                (_incoming, _running) = (_running, _incoming);
+            }
+            while (!_abandoned && _running.TryDequeue(out var item))
+            {
                 try
                 {
-                    more = reader.WaitToReadAsync(ct).AsTask().GetAwaiter().GetResult();
+                    item.Callback(item.State);
                 }
-                catch (OperationCanceledException)
+                catch (Exception e)
                 {
-                    break;
+                    _onError(e);
                 }
-                if (!more)
-                    break;
-                continue;
-            }
-            try
-            {
-                item.Callback(item.State);
-            }
-            catch (Exception e)
-            {
-                _onError(e);
             }
         }
     }

@@ -2,7 +2,7 @@ using SharpCtdb.Daemon.Transport;
 
 namespace SharpCtdb.Daemon;
 
-/// <summary>Adapts D1's <see cref="NodeTransport"/> to the loop: every transport event is posted into the loop.</summary>
+/// <summary>Adapts D1's <see cref="NodeTransport"/> to the loop: every transport event runs on the loop.</summary>
 internal sealed class PeerNetwork : IPeerNetwork
 {
     private readonly NodeTransport _transport;
@@ -12,11 +12,19 @@ internal sealed class PeerNetwork : IPeerNetwork
     {
         _transport = transport;
         _cluster = cluster;
-        var loop = cluster.Loop;
-        transport.PeerConnected += pnn => loop.Post(() => cluster.OnPeerConnected(pnn));
-        transport.PeerDisconnected += (pnn, reason) => loop.Post(() => cluster.OnPeerDisconnected(pnn, reason));
-        transport.PacketReceived += (pnn, packet) => loop.Post(() => cluster.OnPeerPacket(pnn, packet));
-        transport.KeepaliveReceived += (pnn, keepalive) => loop.Post(() => cluster.OnKeepalive(pnn, keepalive));
+        transport.PeerConnected += pnn => OnLoop(() => cluster.OnPeerConnected(pnn));
+        transport.PeerDisconnected += (pnn, reason) => OnLoop(() => cluster.OnPeerDisconnected(pnn, reason));
+        transport.PacketReceived += (pnn, packet) => OnLoop(() => cluster.OnPeerPacket(pnn, packet));
+        transport.KeepaliveReceived += (pnn, keepalive) => OnLoop(() => cluster.OnKeepalive(pnn, keepalive));
+    }
+
+    /// <summary>The transport's events arrive on the loop already when its EventSink is the loop; else post them.</summary>
+    private void OnLoop(Action action)
+    {
+        if (_cluster.Loop.IsLoopThread)
+            action();
+        else
+            _cluster.Loop.Post(action);
     }
 
     public Task StartAsync(CancellationToken ct) => _transport.StartAsync(ct);

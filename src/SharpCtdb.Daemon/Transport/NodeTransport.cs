@@ -12,14 +12,14 @@ namespace SharpCtdb.Daemon.Transport;
 /// incoming connection from every other node (we only read from it). A peer is connected while both exist;
 /// EOF, a reset, a bad packet, a stuck send queue or KeepaliveLimit silent keepalive ticks make it dead: both
 /// sockets are closed and reconnection starts at once. Events are delivered one at a time, in order, from a
-/// single dispatcher task, never while a lock is held.
+/// single dispatcher task (or through <see cref="NodeTransportOptions.EventSink"/>), never while a lock is held.
+/// Sends are written straight to the socket when nothing is queued before them (<see cref="SocketSender"/>).
 /// </summary>
 public sealed class NodeTransport : IAsyncDisposable
 {
     private const int SolSocket = 1;
     private const int SoReuseAddr = 2;
     private const int ListenBacklog = 10;
-    private const int WriteCoalesceBytes = 64 * 1024;
 
     private readonly NodeTransportOptions _options;
     private readonly CtdbLog _log;
@@ -119,7 +119,8 @@ public sealed class NodeTransport : IAsyncDisposable
         _log.Notice($"Node transport listening on {LocalEndPoint}");
 
         var stop = _stop.Token;
-        _eventLoop = Task.Run(() => DispatchEventsAsync(stop), CancellationToken.None);
+        if (_options.EventSink == null)
+            _eventLoop = Task.Run(() => DispatchEventsAsync(stop), CancellationToken.None);
         _acceptLoop = Task.Run(() => AcceptLoopAsync(listener, stop), CancellationToken.None);
         lock (_lock)
         {
@@ -150,15 +151,20 @@ public sealed class NodeTransport : IAsyncDisposable
         if (conn == null)
             return false;
 
-        var queued = conn.AddQueuedBytes(packet.Length);
-        if (queued <= _options.SendQueueMaxBytes && conn.Queue.Writer.TryWrite(packet))
-            return true;
-        conn.AddQueuedBytes(-packet.Length);
-        if (conn.Closed.Task.IsCompleted)
-            return false;
-        _log.Error($"Send queue to {peer} overflowed ({queued} bytes queued): dropping the connection");
-        PeerDead(peer, conn, "send queue overflow");
-        return false;
+        switch (conn.Sender.Send(packet))
+        {
+            case SendOutcome.Accepted:
+                return true;
+            case SendOutcome.Failed:
+                PeerDead(peer, conn, $"write failed: {conn.Sender.LastError}");
+                return false;
+            default:
+                if (conn.Closed.Task.IsCompleted)
+                    return false;
+                _log.Error($"Send queue to {peer} overflowed ({conn.Sender.QueuedBytes} bytes queued): dropping the connection");
+                PeerDead(peer, conn, "send queue overflow");
+                return false;
+        }
     }
 
     /// <summary>Applies a new nodes list: peers that disappeared or became deleted are torn down, new ones get a
@@ -315,7 +321,7 @@ public sealed class NodeTransport : IAsyncDisposable
                 continue;
             }
 
-            var conn = new OutgoingConnection(socket, _options.SendQueueMaxPackets) { EstablishedAt = _time.GetTimestamp() };
+            var conn = new OutgoingConnection(socket, _options.SendQueueMaxPackets, _options.SendQueueMaxBytes) { EstablishedAt = _time.GetTimestamp() };
             lock (_lock)
             {
                 if (_disposed || peer.Removed || ct.IsCancellationRequested)
@@ -350,37 +356,13 @@ public sealed class NodeTransport : IAsyncDisposable
         }
     }
 
-    /// <summary>Drains the send queue into the socket, coalescing small packets into one write.</summary>
+    /// <summary>Drains what the direct sends left queued (see <see cref="SocketSender"/>).</summary>
     private async Task WriteLoopAsync(Peer peer, OutgoingConnection conn)
     {
         var ct = conn.Stop.Token;
-        var reader = conn.Queue.Reader;
-        var buffer = new byte[WriteCoalesceBytes];
         try
         {
-            while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
-            {
-                var filled = 0;
-                while (reader.TryRead(out var packet))
-                {
-                    conn.AddQueuedBytes(-packet.Length);
-                    if (filled + packet.Length > buffer.Length)
-                    {
-                        if (filled > 0)
-                            await SendAllAsync(conn.Socket, buffer.AsMemory(0, filled), ct).ConfigureAwait(false);
-                        filled = 0;
-                        if (packet.Length > buffer.Length)
-                        {
-                            await SendAllAsync(conn.Socket, packet, ct).ConfigureAwait(false);
-                            continue;
-                        }
-                    }
-                    packet.CopyTo(buffer, filled);
-                    filled += packet.Length;
-                }
-                if (filled > 0)
-                    await SendAllAsync(conn.Socket, buffer.AsMemory(0, filled), ct).ConfigureAwait(false);
-            }
+            await conn.Sender.RunWriterAsync(ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -393,15 +375,6 @@ public sealed class NodeTransport : IAsyncDisposable
         catch (SocketException e)
         {
             PeerDead(peer, conn, $"write failed: {e.Message}");
-        }
-    }
-
-    private static async ValueTask SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken ct)
-    {
-        while (!data.IsEmpty)
-        {
-            var n = await socket.SendAsync(data, SocketFlags.None, ct).ConfigureAwait(false);
-            data = data[n..];
         }
     }
 
@@ -720,8 +693,26 @@ public sealed class NodeTransport : IAsyncDisposable
 
     private void Raise(Action action)
     {
-        if (!_disposed)
+        if (_disposed)
+            return;
+        if (_options.EventSink is { } sink)
+            sink(() => RunEvent(action)); // in order: Raise is always called under _lock
+        else
             _events.Writer.TryWrite(action);
+    }
+
+    private void RunEvent(Action action)
+    {
+        if (_disposed)
+            return;
+        try
+        {
+            action();
+        }
+        catch (Exception e)
+        {
+            _log.Error($"Node transport event handler failed: {e}");
+        }
     }
 
     private async Task DispatchEventsAsync(CancellationToken ct)

@@ -39,6 +39,12 @@ public sealed class NodeTransportOptions
     /// <summary>Pause after a failed connect attempt (refused, unreachable) before the next one.</summary>
     public TimeSpan ConnectRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Where events run. Null: on the transport's own dispatcher task. Otherwise each event is handed, in order, to
+    /// this (the daemon passes its loop's Post, saving one thread hand-off per received packet); it must not block.
+    /// </summary>
+    public Action<Action>? EventSink { get; init; }
+
     /// <summary>Largest packet accepted from a peer; larger declared lengths mark the peer as dead.</summary>
     public int MaxPacketSize { get; init; } = SharpCtdb.Protocol.Wire.MaxPacketSize;
 }

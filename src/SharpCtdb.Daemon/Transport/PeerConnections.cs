@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
 
 namespace SharpCtdb.Daemon.Transport;
 
@@ -33,20 +32,14 @@ internal sealed class Peer(uint pnn, IPAddress address, CancellationToken transp
 /// <summary>The socket we connected to a peer; we only ever write to it.</summary>
 internal sealed class OutgoingConnection
 {
-    private long _queuedBytes;
-
-    public OutgoingConnection(Socket socket, int maxPackets)
+    public OutgoingConnection(Socket socket, int maxPackets, long maxBytes)
     {
         Socket = socket;
-        Queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(maxPackets)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        Sender = new SocketSender(socket, maxPackets, maxBytes);
     }
 
     public Socket Socket { get; }
-    public Channel<byte[]> Queue { get; }
+    public SocketSender Sender { get; }
 
     /// <summary>Completed when the connection is torn down, so the connect loop starts the next attempt.</summary>
     public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -62,13 +55,10 @@ internal sealed class OutgoingConnection
     public Task Writer { get; set; } = Task.CompletedTask;
     public Task Watcher { get; set; } = Task.CompletedTask;
 
-    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
-    public long AddQueuedBytes(long delta) => Interlocked.Add(ref _queuedBytes, delta);
-
     /// <summary>Closes the socket at once (the peer reads EOF) and stops both tasks.</summary>
     public void Close()
     {
-        Queue.Writer.TryComplete();
+        Sender.Complete();
         Stop.Cancel();
         Socket.Dispose();
         Closed.TrySetResult();
