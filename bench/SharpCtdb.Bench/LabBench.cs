@@ -20,7 +20,10 @@ public static class LabBench
         var sets = tunables switch { "default" => new[] { false }, "fast" => [true], _ => [false, true] };
         var which = impls switch { "ours" => new[] { "ours" }, "samba" => ["samba"], _ => ["samba", "ours"] };
         var lab = Path.Combine(Env.RepoRoot, "scripts", "lab");
-        var outDir = Path.Combine(Path.GetTempPath(), $"sc-lab-bench-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+        // LAB_PREFIX / LAB_DIR from the environment let two benches (or a bench and a lab) run side by side.
+        var prefix = Environment.GetEnvironmentVariable("LAB_PREFIX") is { Length: > 0 } p ? p : "scAb-";
+        var labDir = Environment.GetEnvironmentVariable("LAB_DIR") is { Length: > 0 } d ? d : Path.Combine(Path.GetTempPath(), "sc-ipa-bench");
+        var outDir = $"{labDir}-results-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
         Directory.CreateDirectory(outDir);
         var results = new Dictionary<(string Impl, bool Fast), string>();
         foreach (var fast in sets)
@@ -29,7 +32,7 @@ public static class LabBench
             {
                 var file = Path.Combine(outDir, $"{impl}-{(fast ? "fast" : "default")}.jsonl");
                 results[(impl, fast)] = file;
-                var env = new Dictionary<string, string> { ["LAB_PREFIX"] = "scAb-", ["LAB_DIR"] = "/tmp/sc-ipa-bench" };
+                var env = new Dictionary<string, string> { ["LAB_PREFIX"] = prefix, ["LAB_DIR"] = labDir };
                 Proc.Run(lab, ["down"], env);
                 Console.Error.WriteLine($"lab: {impl}, {(fast ? "fast" : "default")} tunables, {runs} run(s) per scenario");
                 var upArgs = new List<string> { "up", "--impl", impl };

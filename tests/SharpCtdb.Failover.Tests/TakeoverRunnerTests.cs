@@ -49,9 +49,64 @@ public class TakeoverRunnerTests
         Assert.DoesNotContain("RELEASE 0 10.0.0.33 -> 0", recorder.Log);
         Assert.Contains("TAKEOVER 0 10.0.0.33", recorder.Log);
         Assert.Equal(3, recorder.Log.Count(l => l.StartsWith("IPREALLOCATED", StringComparison.Ordinal)));
-        // Releases all happen before the first takeover, and ipreallocated comes last.
-        Assert.True(recorder.Log.FindLastIndex(l => l.StartsWith("RELEASE", StringComparison.Ordinal)) < recorder.Log.FindIndex(l => l.StartsWith("TAKEOVER", StringComparison.Ordinal)));
+        // Each address is released everywhere before it is taken, and ipreallocated comes last.
+        foreach (var a in new[] { "10.0.0.31", "10.0.0.32", "10.0.0.33" })
+        {
+            Assert.True(recorder.Log.FindLastIndex(l => l.StartsWith("RELEASE", StringComparison.Ordinal) && l.Contains($" {a} ", StringComparison.Ordinal))
+                < recorder.Log.FindIndex(l => l == $"TAKEOVER {result.Assignment[IPAddress.Parse(a)]} {a}"));
+        }
         Assert.True(recorder.Log.FindLastIndex(l => l.StartsWith("TAKEOVER", StringComparison.Ordinal)) < recorder.Log.FindIndex(l => l.StartsWith("IPREALLOCATED", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task TakeoverWaitsOnlyForItsOwnAddressRelease()
+    {
+        // Node 1 hosts both addresses and is disabled: .31's release hangs until .32 has been taken over.
+        var cluster = Cluster("0,4,0", ("10.0.0.31", 1), ("10.0.0.32", 1));
+        var slowRelease = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var recorder = new Hooked(cluster)
+        {
+            OnRelease = (_, ip, _) => ip.Addr.Address.Equals(IPAddress.Parse("10.0.0.31")) ? slowRelease.Task : null,
+            OnTakeover = (_, ip, _) =>
+            {
+                if (ip.Addr.Address.Equals(IPAddress.Parse("10.0.0.32")))
+                    slowRelease.TrySetResult();
+                return null;
+            },
+        };
+        var result = await Run(cluster, recorder);
+
+        Assert.Equal(0, result.Status);
+        var log = recorder.Log;
+        var take31 = log.FindIndex(l => l.StartsWith("TAKEOVER", StringComparison.Ordinal) && l.EndsWith(" 10.0.0.31", StringComparison.Ordinal));
+        var take32 = log.FindIndex(l => l.StartsWith("TAKEOVER", StringComparison.Ordinal) && l.EndsWith(" 10.0.0.32", StringComparison.Ordinal));
+        Assert.True(take32 >= 0 && take31 > take32, string.Join(" | ", log));
+        Assert.True(slowRelease.Task.IsCompleted);
+    }
+
+    [Fact]
+    public async Task LateFailedReleaseKeepsItsAddressButNotOthers()
+    {
+        // .31's release on node 1 fails only after .32 has been taken over: .32 stays taken, .31 is not taken.
+        var cluster = Cluster("0,4,0", ("10.0.0.31", 1), ("10.0.0.32", 1));
+        var taken32 = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var controls = new Hooked(cluster)
+        {
+            OnRelease = (pnn, ip, _) => pnn == 1 && ip.Addr.Address.Equals(IPAddress.Parse("10.0.0.31"))
+                ? taken32.Task.ContinueWith(_ => throw new TakeoverControlException(pnn, -1, "no"), TaskScheduler.Default) : null,
+            OnTakeover = (_, ip, _) =>
+            {
+                if (ip.Addr.Address.Equals(IPAddress.Parse("10.0.0.32")))
+                    taken32.TrySetResult();
+                return null;
+            },
+        };
+        var result = await Run(cluster, controls);
+        Assert.Equal(-1, result.Status);
+        Assert.Equal(1u, result.Culprit);
+        Assert.DoesNotContain(controls.Log, l => l.StartsWith("TAKEOVER", StringComparison.Ordinal) && l.EndsWith(" 10.0.0.31", StringComparison.Ordinal));
+        Assert.Contains(controls.Log, l => l.StartsWith("TAKEOVER", StringComparison.Ordinal) && l.EndsWith(" 10.0.0.32", StringComparison.Ordinal));
+        Assert.DoesNotContain(controls.Log, l => l.StartsWith("IPREALLOCATED", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -100,9 +100,11 @@ public sealed partial class LabSafetyTests
             var labSh = Path.GetFullPath(Path.Combine(root, "..", "shared", "anchors", "netns-lab", "lab.sh"));
             Assert.True(File.Exists(labSh), $"netns lab not found at {labSh}: the test needs ../shared beside the repository");
             Assert.SkipUnless(File.Exists("/etc/ctdb/functions") && Directory.Exists("/var/lib/ctdb"), "needs Debian's ctdb package (functions, scripts)");
-            // Our own prefix (scA…) and directory; "scAt-" never prefix-matches a manual "scA-" lab.
-            var prefix = $"scAt{scripts[0]}-";
-            var dir = $"/tmp/sc-ipa-t{scripts[0]}";
+            // Our own prefix (scA…) and directory; "scAt-" never prefix-matches a manual "scA-" lab. LAB_TEST_PREFIX and
+            // LAB_TEST_DIR (stems) let a developer run the tests beside other labs in namespaces and dirs of their own.
+            var stem = Environment.GetEnvironmentVariable("LAB_TEST_PREFIX") is { Length: > 0 } s ? s : "scAt";
+            var prefix = $"{stem}{scripts[0]}-";
+            var dir = (Environment.GetEnvironmentVariable("LAB_TEST_DIR") is { Length: > 0 } d ? d : "/tmp/sc-ipa-t") + scripts[0];
             var scriptArgs = scripts == "ours" ? new[] { "--scripts", MixedScriptsDir(dir, root) } : [];
             var lab = new Lab(labSh, prefix, dir, scriptArgs);
             // A previous run killed mid-way may have left the lab up.

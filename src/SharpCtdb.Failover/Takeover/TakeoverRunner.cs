@@ -180,6 +180,23 @@ public static class TakeoverRunner
                     releases.Add((pnn, ip.Address, CallAsync(pnn, deadline.Token, c => Unit(controls.ReleaseIpAsync(pnn, request, c)))));
                 }
             }
+            // 6b: take over on every owner, redundant ones included (repairs stray state). Each TAKEOVER_IP waits
+            // only for the releases of its own address (the one-address-one-node rule), not for releases of
+            // unrelated addresses: a node releasing two addresses runs its scripts one after the other, and the
+            // first address need not wait for the second one's script. Once any release has failed no further
+            // takeover starts (4.17 takes nothing then), and the run fails.
+            var takeovers = new List<(uint Pnn, IPAddress Address, Task<Outcome<bool>> Task)>();
+            var allReleases = releases.Select(r => r.Task).ToList();
+            for (var i = 0; i < merged.Count; i++)
+            {
+                var owner = allocation.PnnOf(i);
+                if (owner == Pnn.Unknown)
+                    continue;
+                var address = merged[i].Address;
+                var request = new PublicIp(owner, new SockAddr(address));
+                var before = releases.Where(r => r.Address.Equals(address)).Select(r => r.Task).ToList();
+                takeovers.Add((owner, address, TakeAfterAsync(before, allReleases, owner, deadline.Token, c => controls.TakeoverIpAsync(owner, request, c))));
+            }
             var releaseFailed = false;
             foreach (var (pnn, address, task) in releases)
             {
@@ -189,19 +206,6 @@ public static class TakeoverRunner
                     ControlFailed(pnn, f, $"RELEASE_IP {address} failed on node {pnn}, ret={f.Status}");
                     releaseFailed = true;
                 }
-            }
-            if (releaseFailed)
-                return Finish(FirstStatus());
-
-            // 6b: take over on every owner, redundant ones included (repairs stray state).
-            var takeovers = new List<(uint Pnn, IPAddress Address, Task<Outcome<bool>> Task)>();
-            for (var i = 0; i < merged.Count; i++)
-            {
-                var owner = allocation.PnnOf(i);
-                if (owner == Pnn.Unknown)
-                    continue;
-                var request = new PublicIp(owner, new SockAddr(merged[i].Address));
-                takeovers.Add((owner, merged[i].Address, CallAsync(owner, deadline.Token, c => Unit(controls.TakeoverIpAsync(owner, request, c)))));
             }
             var takeoverFailed = false;
             foreach (var (pnn, address, task) in takeovers)
@@ -215,7 +219,7 @@ public static class TakeoverRunner
                     takeoverFailed = true;
                 }
             }
-            if (takeoverFailed)
+            if (releaseFailed || takeoverFailed)
                 return Finish(FirstStatus());
 
             return await IpReallocatedAsync(connected, deadline).ConfigureAwait(false);
@@ -323,6 +327,20 @@ public static class TakeoverRunner
         {
             await task.ConfigureAwait(false);
             return true;
+        }
+
+        /// <summary>
+        /// TAKEOVER_IP once every release of the same address has succeeded; skipped (no failure of this node) when one
+        /// of them failed, since the address may still be up elsewhere, or when any release of the run has failed so far.
+        /// </summary>
+        private async Task<Outcome<bool>> TakeAfterAsync(List<Task<Outcome<bool>>> own, List<Task<Outcome<bool>>> all, uint pnn,
+            CancellationToken deadline, Func<CancellationToken, Task> take)
+        {
+            foreach (var r in own)
+                await r.ConfigureAwait(false);
+            if (all.Any(r => r.IsCompletedSuccessfully && r.Result.Failure is not null))
+                return new Outcome<bool>(false, null);
+            return await CallAsync(pnn, deadline, c => Unit(take(c))).ConfigureAwait(false);
         }
     }
 
