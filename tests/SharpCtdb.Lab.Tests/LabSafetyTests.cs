@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace SharpCtdb.Lab.Tests;
@@ -12,7 +11,7 @@ namespace SharpCtdb.Lab.Tests;
 /// served by a survivor within the window, and afterwards every address answers the client again.
 /// Fast tunables (KeepaliveInterval=1 KeepaliveLimit=2) and short windows keep it at about a minute per script set.
 /// </summary>
-public sealed partial class LabSafetyTests
+public sealed class LabSafetyTests
 {
     private static readonly string[] AllScenarios = ["kill", "nodedeath", "stop", "linkdown", "disable", "shutdown"];
 
@@ -84,19 +83,14 @@ public sealed partial class LabSafetyTests
         public IReadOnlyList<string> ScriptArgs { get; }
         public string Results => Path.Combine(Dir, "test-results.jsonl");
 
-        public static string Bin(string name)
-        {
-            var p = Path.Combine(AppContext.BaseDirectory, name);
-            Assert.True(File.Exists(p), $"{name} not built at {p}");
-            return p;
-        }
+        public static string Bin(string name) => LabHost.Bin(name);
 
         public static Lab Create(string scripts)
         {
-            Assert.SkipUnless(geteuid() == 0, "needs root (network namespaces)");
+            Assert.SkipUnless(LabHost.IsRoot, "needs root (network namespaces)");
             foreach (var tool in new[] { "/usr/bin/python3", "/usr/sbin/ethtool", "/usr/bin/unshare" })
                 Assert.SkipUnless(File.Exists(tool), $"needs {tool}");
-            var root = RepoRoot();
+            var root = LabHost.RepoRoot();
             var labSh = Path.GetFullPath(Path.Combine(root, "..", "shared", "anchors", "netns-lab", "lab.sh"));
             Assert.True(File.Exists(labSh), $"netns lab not found at {labSh}: the test needs ../shared beside the repository");
             Assert.SkipUnless(File.Exists("/etc/ctdb/functions") && Directory.Exists("/var/lib/ctdb"), "needs Debian's ctdb package (functions, scripts)");
@@ -112,29 +106,8 @@ public sealed partial class LabSafetyTests
             return lab;
         }
 
-        public async Task<(int Code, string Output)> RunAsync(IEnumerable<string> args, TimeSpan limit)
-        {
-            var psi = new ProcessStartInfo(_labSh) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in args)
-                psi.ArgumentList.Add(a);
-            foreach (var (k, v) in _env)
-                psi.Environment[k] = v;
-            using var p = Process.Start(psi)!;
-            var output = p.StandardOutput.ReadToEndAsync();
-            var error = p.StandardError.ReadToEndAsync();
-            try
-            {
-                await p.WaitForExitAsync().WaitAsync(limit);
-            }
-            catch (TimeoutException)
-            {
-                p.Kill(entireProcessTree: true);
-                await p.WaitForExitAsync();
-            }
-            var text = await output + await error;
-            TestContext.Current.SendDiagnosticMessage(text.Length > 2000 ? text[^2000..] : text);
-            return (p.ExitCode, text);
-        }
+        public Task<(int Code, string Output)> RunAsync(IEnumerable<string> args, TimeSpan limit) =>
+            LabHost.RunAsync(_labSh, args, _env, limit);
 
         /// <summary>A new TCP connection from the client namespace to IP:8080 gets the service's answer.</summary>
         public async Task<bool> ClientReachesAsync(string ip, TimeSpan deadline)
@@ -185,18 +158,5 @@ public sealed partial class LabSafetyTests
             File.CreateSymbolicLink(Path.Combine(sd, "10.interface.script"), Path.Combine(root, "dist", "events", "legacy", "10.interface.script"));
             return sd;
         }
-
-        private static string RepoRoot()
-        {
-            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            {
-                if (File.Exists(Path.Combine(d.FullName, "SharpCtdb.slnx")))
-                    return d.FullName;
-            }
-            throw new InvalidOperationException("repository root not found");
-        }
     }
-
-    [LibraryImport("libc")]
-    private static partial uint geteuid();
 }
