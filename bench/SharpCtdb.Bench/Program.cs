@@ -8,7 +8,8 @@ using SharpCtdb.Bench;
 //   bench cluster [--runs N] [--slow]   launch-to-all-OK, kill/stop detection, failover, `ctdb status` latency
 //   bench kill [--runs N]               SIGKILL of a non-leader only (observer and survivor-log figures)
 //   bench db [--ops N] [--bounces N]    fetch-lock+store ops/s and migrations/s through one C# client
-//   bench tool [--runs N]               wall time of `ctdb pnn|status|-X ip`, our tool vs Debian's, same daemon
+//   bench tool [--runs N] [--nets A.B.C,D.E.F]  wall time of `ctdb pnn|status|-X ip`, our tool vs Debian's, same daemon
+//                                       (--nets: the loopback /24s of the two clusters, default 127.0.123,127.0.124)
 //   bench lab [--runs N] [--tunables default|fast|both] [--impl ours|samba|both] [--scenarios kill,stop,...]
 //                                       netns failover lab (root): new node serves, outage, duplicate-address time
 var cmd = args.Length > 0 ? args[0] : "help";
@@ -17,7 +18,7 @@ return cmd switch
 {
     "cluster" => await ClusterBench.RunAsync(runs, args.Contains("--slow")),
     "kill" => await ClusterBench.KillOnlyAsync(runs),
-    "tool" => await ToolBench.RunAsync(Opt("--runs", 50)),
+    "tool" => await ToolBench.RunAsync(Opt("--runs", 50), Str("--nets", null)),
     "db" => await DbBench.RunAsync(Opt("--ops", 2000), Opt("--bounces", 1000)),
     "lab" => await LabBench.RunAsync(Opt("--runs", 1), Str("--tunables", "both") ?? "both", Str("--impl", "both") ?? "both", Str("--scenarios", null)),
     _ => Usage(),
