@@ -9,7 +9,8 @@ using SharpCtdb.Bench;
 //   bench kill [--runs N]               SIGKILL of a non-leader only (observer and survivor-log figures)
 //   bench db [--runs N] [--ops N] [--bounces N] [--net-ours A.B.C] [--net-samba A.B.C] [--dir PREFIX] [--ctdbd PATH]
 //                                       fetch-lock+store ops/s and migrations/s through one C# client
-//   bench tool [--runs N]               wall time of `ctdb pnn|status|-X ip`, our tool vs Debian's, same daemon
+//   bench tool [--runs N] [--nets A.B.C,D.E.F]  wall time of `ctdb pnn|status|-X ip`, our tool vs Debian's, same daemon
+//                                       (--nets: the loopback /24s of the two clusters, default 127.0.123,127.0.124)
 //   bench lab [--runs N] [--tunables default|fast|both] [--impl ours|samba|both] [--scenarios kill,stop,...]
 //                                       netns failover lab (root): new node serves, outage, duplicate-address time
 var cmd = args.Length > 0 ? args[0] : "help";
@@ -18,7 +19,7 @@ return cmd switch
 {
     "cluster" => await ClusterBench.RunAsync(runs, args.Contains("--slow")),
     "kill" => await ClusterBench.KillOnlyAsync(runs),
-    "tool" => await ToolBench.RunAsync(Opt("--runs", 50)),
+    "tool" => await ToolBench.RunAsync(Opt("--runs", 50), Str("--nets", null)),
     "db" => await DbBench.RunAsync(runs, Opt("--ops", 2000), Opt("--bounces", 1000),
         Str("--net-ours", "127.0.110") ?? "127.0.110", Str("--net-samba", "127.0.111") ?? "127.0.111", Str("--dir", "/tmp/sc-bench-db") ?? "/tmp/sc-bench-db",
         Str("--ctdbd", null) ?? Env.OurCtdbd),

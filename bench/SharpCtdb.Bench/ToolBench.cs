@@ -5,15 +5,22 @@ namespace SharpCtdb.Bench;
 /// <summary>Wall time of whole `ctdb` processes: our NativeAOT tool vs Debian's, against the same daemons.</summary>
 public static class ToolBench
 {
-    public static Task<int> RunAsync(int runs)
+    /// <param name="nets">"A.B.C,D.E.F": loopback /24s for our and Samba's cluster (a shared machine gives each user a range).</param>
+    public static Task<int> RunAsync(int runs, string? nets = null)
     {
+        var n = (nets ?? "127.0.123,127.0.124").Split(',');
+        if (n.Length != 2)
+        {
+            Console.Error.WriteLine("bench: --nets wants two /24 prefixes, e.g. 127.0.123,127.0.124");
+            return Task.FromResult(2);
+        }
         if (!File.Exists(Env.OurCtdb) || !File.Exists(Env.OurCtdbd))
         {
             Console.Error.WriteLine("bench: artifacts/bin/ctdb or ctdbd missing; run scripts/build first");
             return Task.FromResult(1);
         }
         string[][] commands = [["pnn"], ["status"], ["-X", "ip"]];
-        foreach (var (name, daemon, net) in new[] { ("sharp", Env.OurCtdbd, "127.0.123"), ("samba", Env.SambaCtdbd, "127.0.124") })
+        foreach (var (name, daemon, net) in new[] { ("sharp", Env.OurCtdbd, n[0]), ("samba", Env.SambaCtdbd, n[1]) })
         {
             using var c = new Cluster("tool-" + name, daemon, net, 3);
             c.ColdStart();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using SharpCtdb.Net;
 using SharpCtdb.Protocol;
 
 namespace SharpCtdb.Tool;
@@ -10,7 +11,11 @@ public static class IpCmd
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>"1.2.3.4:445", "[fd00::1]:445" or "fd00::1:445" (last colon separates the port).</summary>
+    /// <summary>
+    /// "1.2.3.4:445", "[fd00::1]:445" or "fd00::1:445" (last colon separates the port), as strictly as 4.17: IPv4 only
+    /// as a full dotted quad without leading zeros, no IPv6 scope, port decimal with an optional '+', taken modulo
+    /// 65536 (4.17 truncates "70000" to 4464).
+    /// </summary>
     public static bool TryParseEndpoint(string text, out SockAddr addr)
     {
         addr = SockAddr.Unspecified;
@@ -31,9 +36,48 @@ public static class IpCmd
             host = text[..colon];
             port = text[(colon + 1)..];
         }
-        if (!IPAddress.TryParse(host, out var ip) || !ushort.TryParse(port, NumberStyles.None, Inv, out var p))
+        if (!TryParseStrictIp(host, out var ip) || !TryParsePort(port, out var p))
             return false;
         addr = new SockAddr(ip, p);
+        return true;
+    }
+
+    private static bool TryParseStrictIp(string host, out IPAddress ip)
+    {
+        ip = IPAddress.None;
+        if (host.Contains(':', StringComparison.Ordinal))
+        {
+            // inet_pton(AF_INET6) knows no "%scope"; an IPv4-mapped address counts as IPv4, as in 4.17.
+            if (host.Contains('%', StringComparison.Ordinal) || !IPAddress.TryParse(host, out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6)
+                return false;
+            ip = v6.IsIPv4MappedToIPv6 ? v6.MapToIPv4() : v6;
+            return true;
+        }
+        var parts = host.Split('.');
+        if (parts.Length != 4)
+            return false;
+        Span<byte> b = stackalloc byte[4];
+        for (var i = 0; i < 4; i++)
+        {
+            var t = parts[i];
+            if (t.Length is 0 or > 3 || (t.Length > 1 && t[0] == '0') || !t.All(char.IsAsciiDigit))
+                return false;
+            var v = int.Parse(t, Inv);
+            if (v > 255)
+                return false;
+            b[i] = (byte)v;
+        }
+        ip = new IPAddress(b);
+        return true;
+    }
+
+    private static bool TryParsePort(string text, out ushort port)
+    {
+        port = 0;
+        var digits = text.StartsWith('+') ? text[1..] : text;
+        if (digits.Length == 0 || !digits.All(char.IsAsciiDigit) || !ulong.TryParse(digits, NumberStyles.None, Inv, out var v))
+            return false;
+        port = (ushort)v;
         return true;
     }
 
@@ -49,10 +93,69 @@ public static class IpCmd
         return 0;
     }
 
+    /// <summary>
+    /// tickle SRC DST: sends a tickle ACK (seq 0, ack 0) from DST to SRC over a raw socket, without the daemon; with no
+    /// arguments one connection per stdin line ("SRC DST", '#' lines and empty lines skipped). 4.17 reads all lines
+    /// first and answers a bad one with exit code 22 (EINVAL) and no output.
+    /// </summary>
     public static async Task<int> TickleAsync(ToolContext ctx, string[] args)
     {
-        await ctx.Err.WriteLineAsync("tickle: sending TCP tickle ACKs is not supported by this tool").ConfigureAwait(false);
-        return 95;
+        if (args.Length == 2)
+        {
+            if (!TryParseEndpoint(args[0], out var src))
+                return await InvalidIpAsync(ctx, args[0]).ConfigureAwait(false);
+            if (!TryParseEndpoint(args[1], out var dst))
+                return await InvalidIpAsync(ctx, args[1]).ConfigureAwait(false);
+            if (await SendTickleAsync(ctx, src, dst).ConfigureAwait(false))
+                return 0;
+            await ctx.Err.WriteLineAsync("Failed to send tickle ack").ConfigureAwait(false);
+            return 1;
+        }
+        if (args.Length != 0)
+        {
+            await ctx.Out.WriteAsync(Usage.ForCommand(Commands.Find("tickle")!)).ConfigureAwait(false);
+            return 1;
+        }
+        var conns = new List<(SockAddr Src, SockAddr Dst)>();
+        string? line;
+        while ((line = await ctx.In.ReadLineAsync(ctx.Cancelled).ConfigureAwait(false)) is not null)
+        {
+            if (line.Length == 0 || line[0] == '#')
+                continue;
+            var f = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length < 2 || !TryParseEndpoint(f[0], out var s) || !TryParseEndpoint(f[1], out var d)
+                || s.Address.AddressFamily != d.Address.AddressFamily)
+                return 22;
+            conns.Add((s, d));
+        }
+        var failed = 0;
+        foreach (var (s, d) in conns)
+        {
+            if (!await SendTickleAsync(ctx, s, d).ConfigureAwait(false))
+                failed++;
+        }
+        if (failed == 0)
+            return 0;
+        await ctx.Err.WriteLineAsync($"Failed to send {failed} tickles").ConfigureAwait(false);
+        return 1;
+    }
+
+    private static async Task<int> InvalidIpAsync(ToolContext ctx, string text)
+    {
+        await ctx.Err.WriteLineAsync($"Invalid IP address {text}").ConfigureAwait(false);
+        return 1;
+    }
+
+    /// <summary>One tickle ACK from <paramref name="dst"/> to <paramref name="src"/>; prints 4.17's error line when it fails.</summary>
+    private static async Task<bool> SendTickleAsync(ToolContext ctx, SockAddr src, SockAddr dst)
+    {
+        var r = RawTcp.Send(new IPEndPoint(dst.Address, dst.Port), new IPEndPoint(src.Address, src.Port));
+        if (r.Ok)
+            return true;
+        await ctx.Err.WriteLineAsync(r.FailedStep == RawSendStep.Socket
+            ? $"ctdb_sys_send_tcp: Failed to open raw socket ({r.ErrnoMessage})"
+            : $"Failed sendto ({r.ErrnoMessage})").ConfigureAwait(false);
+        return false;
     }
 
     public static async Task<int> GetTicklesAsync(ToolContext ctx, string[] args)

@@ -70,11 +70,6 @@ public static class ToolProgram
             return 1;
         }
         var cmdArgs = options.Arguments.Skip(1).ToArray();
-        if (cmdArgs.Length < command.MinArgs || (command.MaxArgs >= 0 && cmdArgs.Length > command.MaxArgs))
-        {
-            await stdout.WriteAsync(Usage.ForCommand(command)).ConfigureAwait(false);
-            return 1;
-        }
         if (command.WithoutDaemon && options.Node is not null)
         {
             await stderr.WriteLineAsync($"Cannot specify node for command {command.Name}").ConfigureAwait(false);
@@ -114,6 +109,13 @@ public static class ToolProgram
                 var rc = await ctx.ConnectAsync(command).ConfigureAwait(false);
                 if (rc != 0)
                     return rc;
+            }
+            // After connecting, as 4.17 (each command checks its own arguments): with no daemon a wrong argument
+            // count answers "Failed to connect", not the usage.
+            if (args.Length < command.MinArgs || (command.MaxArgs >= 0 && args.Length > command.MaxArgs))
+            {
+                await ctx.Out.WriteAsync(Usage.ForCommand(command)).ConfigureAwait(false);
+                return 1;
             }
             return await command.Run(ctx, args).ConfigureAwait(false);
         }

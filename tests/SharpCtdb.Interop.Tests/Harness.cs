@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using SharpCtdb.TestSupport;
 
 namespace SharpCtdb.Interop.Tests;
 
@@ -54,36 +55,11 @@ public static class Proc
     public static async Task<RunResult> RunAsync(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null,
         TimeSpan? timeout = null)
     {
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        if (env is not null)
-        {
-            foreach (var (k, v) in env)
-                psi.Environment[k] = v;
-        }
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(120));
-        try
-        {
-            await p.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            await p.WaitForExitAsync(CancellationToken.None);
-            throw new TimeoutException($"{file} {string.Join(' ', psi.ArgumentList)} did not finish within {timeout}");
-        }
-        return new RunResult(p.ExitCode, await stdout, await stderr);
+        var argv = args.ToList();
+        var r = await ChildProcess.RunAsync(file, argv, env?.ToDictionary(kv => kv.Key, kv => (string?)kv.Value), timeout: timeout);
+        if (r.TimedOut)
+            throw new TimeoutException($"{file} {string.Join(' ', argv)} did not finish within {timeout}");
+        return new RunResult(r.ExitCode, r.Stdout, r.Stderr);
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds or the deadline passes.</summary>

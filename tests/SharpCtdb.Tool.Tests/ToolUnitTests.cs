@@ -66,9 +66,14 @@ public sealed class ToolUnitTests
     [Fact]
     public async Task WrongArgumentCountPrintsCommandUsage()
     {
-        var (rc, output) = await Run(NoEnv, "getvar");
+        var (rc, output) = await Run(NoEnv, "listnodes", "extra");
         Assert.Equal(1, rc);
-        Assert.EndsWith("Commands:\n  getvar          <name>                       get a tunable variable\n", output);
+        Assert.EndsWith("Commands:\n  listnodes                                    list nodes in the cluster\n", output);
+        // A command that needs the daemon checks its arguments only once connected, as 4.17 does.
+        (rc, output) = await Run(new Dictionary<string, string?> { ["CTDB_SOCKET"] = "/nonexistent/ctdbd.socket" }, "getvar");
+        Assert.Equal(1, rc);
+        Assert.Contains("Failed to connect to CTDB daemon (/nonexistent/ctdbd.socket)", output);
+        Assert.DoesNotContain("Usage", output);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using SharpCtdb.Config.Logging;
+using SharpCtdb.Net;
 
 namespace SharpCtdb.Daemon.Net;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SharpCtdb.Daemon.Tests.Cluster;
+using SharpCtdb.TestSupport;
 
 namespace SharpCtdb.Daemon.Tests.Admin;
 
@@ -15,40 +16,15 @@ internal sealed class OwnedDaemon : IAsyncDisposable
     {
         _p = TestCluster.StartDaemon(c.NodeBase(pnn), ["-i"]);
         var log = Path.Combine(c.NodeBase(pnn), "stderr.log");
-        _ = DrainAsync(_p.StandardError, log);
-        _ = DrainAsync(_p.StandardOutput, log + ".out");
+        _ = ChildProcess.DrainToFileAsync(_p.StandardError, log);
+        _ = ChildProcess.DrainToFileAsync(_p.StandardOutput, log + ".out");
     }
 
     public Process Process => _p;
     public int Pid => _p.Id;
 
-    private static async Task DrainAsync(StreamReader r, string path)
-    {
-        try
-        {
-            await using var w = new StreamWriter(path, append: true) { AutoFlush = true };
-            while (await r.ReadLineAsync() is { } line)
-                await w.WriteLineAsync(line);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-        }
-    }
-
     /// <summary>Waits for the exit and returns the exit code, or null if it is still running after <paramref name="limit"/>.</summary>
     public async Task<int?> ExitCodeAsync(TimeSpan limit) => await AdminKit.ExitsWithinAsync(_p, limit) ? _p.ExitCode : null;
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_p.HasExited)
-                _p.Kill();
-            await _p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)
-        {
-        }
-        _p.Dispose();
-    }
+    public async ValueTask DisposeAsync() => await ChildProcess.KillAndReapAsync(_p);
 }

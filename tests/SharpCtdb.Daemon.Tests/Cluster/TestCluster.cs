@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using SharpCtdb.TestSupport;
 
 namespace SharpCtdb.Daemon.Tests.Cluster;
 
@@ -109,22 +110,9 @@ public sealed class TestCluster : IAsyncDisposable
             throw new InvalidOperationException($"node {pnn} already running");
         var p = StartDaemon(NodeBase(pnn), ["-i"], env: NodeEnvironment?.Invoke(pnn));
         var log = Path.Combine(NodeBase(pnn), "stderr.log");
-        _ = DrainAsync(p.StandardError, log);
-        _ = DrainAsync(p.StandardOutput, log + ".out");
+        _ = ChildProcess.DrainToFileAsync(p.StandardError, log);
+        _ = ChildProcess.DrainToFileAsync(p.StandardOutput, log + ".out");
         _daemons[pnn] = p;
-    }
-
-    private static async Task DrainAsync(StreamReader r, string path)
-    {
-        try
-        {
-            await using var w = new StreamWriter(path, append: true) { AutoFlush = true };
-            while (await r.ReadLineAsync() is { } line)
-                await w.WriteLineAsync(line);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-        }
     }
 
     public void StartAll()
@@ -148,41 +136,16 @@ public sealed class TestCluster : IAsyncDisposable
     public async Task<ToolResult> CtdbAsync(int pnn, IReadOnlyDictionary<string, string>? env, string? stdin, TimeSpan timeout,
         params string[] args)
     {
-        var psi = new ProcessStartInfo(CtdbTool)
+        var all = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
+            ["CTDB_TEST_MODE"] = "yes",
+            ["CTDB_BASE"] = NodeBase(pnn),
+            ["CTDB_SOCKET"] = null,
         };
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        psi.Environment["CTDB_TEST_MODE"] = "yes";
-        psi.Environment["CTDB_BASE"] = NodeBase(pnn);
-        psi.Environment.Remove("CTDB_SOCKET");
-        if (env is not null)
-        {
-            foreach (var (k, v) in env)
-                psi.Environment[k] = v;
-        }
-        var sw = Stopwatch.StartNew();
-        using var p = Process.Start(psi)!;
-        if (stdin is not null)
-            await p.StandardInput.WriteAsync(stdin);
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await p.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(true);
-            await p.WaitForExitAsync();
-        }
-        return new ToolResult(p.ExitCode, await stdout, await stderr, sw.Elapsed);
+        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+            all[k] = v;
+        var r = await ChildProcess.RunAsync(CtdbTool, args, all, stdin, timeout);
+        return new ToolResult(r.ExitCode, r.Stdout, r.Stderr, r.Elapsed);
     }
 
     /// <summary>Polls <paramref name="condition"/> until true; fails with the last observation after <paramref name="timeout"/>.</summary>
@@ -266,27 +229,44 @@ public sealed class TestCluster : IAsyncDisposable
     {
         foreach (var p in _daemons)
         {
-            if (p is null)
-                continue;
-            try
-            {
-                if (!p.HasExited)
-                    p.Kill();
-                await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-            }
-            catch (Exception e) when (e is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)
-            {
-            }
-            p.Dispose();
+            if (p is not null)
+                await ChildProcess.KillAndReapAsync(p);
         }
+        for (var pnn = 0; pnn < NodeCount; pnn++)
+            await KillDaemonisedNodeAsync(pnn);
         if (Environment.GetEnvironmentVariable("SC_D2_KEEP") is not null)
             return; // debugging: keep the logs
+        // Retried: a node's children (event scripts, lock helper) could still be writing here, and one failed
+        // Directory.Delete used to leave the whole /tmp/sc-d2-* behind.
+        await TempDirs.DeleteAsync(Dir);
+    }
+
+    /// <summary>
+    /// A node started without -i daemonises: the daemon is not our child, so a test that failed before its own
+    /// cleanup (e.g. the parent never returned) left it running and writing into <see cref="Dir"/>, which then
+    /// could not be removed. Found by its pid file and killed with its children, only if it is this node's ctdbd.
+    /// </summary>
+    private async Task KillDaemonisedNodeAsync(int pnn)
+    {
+        var pidFile = Path.Combine(NodeBase(pnn), "run", "ctdbd.pid");
+        int pid;
         try
         {
-            Directory.Delete(Dir, recursive: true);
+            if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out pid))
+                return;
+            var environ = File.ReadAllText($"/proc/{pid}/environ").Split('\0');
+            if (!environ.Contains("CTDB_BASE=" + NodeBase(pnn), StringComparer.Ordinal))
+                return;
+            using var p = Process.GetProcessById(pid);
+            p.Kill(entireProcessTree: true);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException
+            or System.ComponentModel.Win32Exception)
         {
+            return; // gone already, or not ours
         }
+        // Not our child: init reaps it; wait until it has gone.
+        for (var i = 0; i < 100 && Directory.Exists($"/proc/{pid}"); i++)
+            await Task.Delay(100);
     }
 }

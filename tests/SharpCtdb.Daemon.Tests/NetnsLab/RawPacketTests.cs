@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using SharpCtdb.Daemon.Net;
+using SharpCtdb.Net;
+using SharpCtdb.TestSupport;
 
 namespace SharpCtdb.Daemon.Tests.NetnsLab;
 

@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace SharpCtdb.Daemon.Net;
+namespace SharpCtdb.Net;
 
 /// <summary>libc calls for raw packet sockets (AF_PACKET, raw IP) and interface lookups.</summary>
-internal static partial class NetNative
+public static partial class NetNative
 {
     public const int AfInet = 2;
     public const int AfInet6 = 10;
@@ -58,7 +58,10 @@ internal static partial class NetNative
 
     public static int LastErrno => Marshal.GetLastPInvokeError();
 
-    public static string ErrnoText(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
+    /// <summary>strerror(<paramref name="errno"/>), e.g. "Operation not permitted".</summary>
+    public static string ErrnoMessage(int errno) => Marshal.GetPInvokeErrorMessage(errno);
+
+    public static string ErrnoText(int errno) => $"{ErrnoMessage(errno)} (errno {errno})";
 
     /// <summary>Hardware type of an interface as the kernel reports it.</summary>
     public enum LinkKind { Ethernet, Loopback, Other }

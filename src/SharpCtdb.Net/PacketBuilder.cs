@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
-namespace SharpCtdb.Daemon.Net;
+namespace SharpCtdb.Net;
 
 /// <summary>
 /// Builds the raw frames ctdbd sends itself (behaviour.md §6.7): gratuitous ARP request/reply, unsolicited IPv6
@@ -105,7 +105,7 @@ public static class PacketBuilder
             ip[0] = 0x60;
             BinaryPrimitives.WriteUInt16BigEndian(ip[4..], 20);
             ip[6] = 6;
-            ip[7] = 255;
+            ip[7] = 64; // hop limit: 4.17 uses 64 for IPv6 (255 only for the IPv4 TTL), seen on the wire
             s.TryWriteBytes(ip[8..], out _);
             d.TryWriteBytes(ip[24..], out _);
         }
@@ -160,5 +160,5 @@ public static class PacketBuilder
             throw new ArgumentException($"an Ethernet MAC has 6 bytes, not {mac.Length}", nameof(mac));
     }
 
-    internal static IPAddress Unmapped(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
+    public static IPAddress Unmapped(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
 }

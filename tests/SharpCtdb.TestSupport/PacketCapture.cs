@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
-using SharpCtdb.Daemon.Net;
+using SharpCtdb.Net;
 
-namespace SharpCtdb.Daemon.Tests.NetnsLab;
+namespace SharpCtdb.TestSupport;
 
 /// <summary>An AF_PACKET socket bound to one interface that receives every frame (ETH_P_ALL), for assertions.</summary>
-internal sealed unsafe class PacketCapture : IDisposable
+public sealed unsafe class PacketCapture : IDisposable
 {
     private readonly int _fd;
 

@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace SharpCtdb.Daemon.Tests.NetnsLab;
+namespace SharpCtdb.TestSupport;
 
 /// <summary>
-/// A network namespace created for one test (name prefixed <c>scA-</c>, deleted on dispose). Code that must open
+/// A network namespace created for one test (name prefixed with the caller's prefix, <c>scA-</c> by default; deleted on dispose). Code that must open
 /// sockets inside it runs on a dedicated thread that joined the namespace with setns(2): a socket stays in the
 /// namespace it was created in, whichever thread uses it later.
 /// </summary>
-internal sealed partial class Netns : IDisposable
+public sealed partial class Netns : IDisposable
 {
     private const int CloneNewNet = 0x40000000;
     private static int _counter;
@@ -24,10 +24,10 @@ internal sealed partial class Netns : IDisposable
         Assert.SkipUnless(File.Exists("/usr/sbin/ip") || File.Exists("/sbin/ip") || File.Exists("/usr/bin/ip"), "needs iproute2");
     }
 
-    public static Netns Create(string tag)
+    public static Netns Create(string tag, string prefix = "scA-")
     {
         RequireRoot();
-        var name = $"scA-{tag}{Environment.ProcessId % 100000}-{Interlocked.Increment(ref _counter)}";
+        var name = $"{prefix}{tag}{Environment.ProcessId % 100000}-{Interlocked.Increment(ref _counter)}";
         Ip($"netns add {name}");
         var ns = new Netns(name);
         try
