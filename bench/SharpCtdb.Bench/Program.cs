@@ -9,6 +9,8 @@ using SharpCtdb.Bench;
 //   bench kill [--runs N]               SIGKILL of a non-leader only (observer and survivor-log figures)
 //   bench db [--ops N] [--bounces N]    fetch-lock+store ops/s and migrations/s through one C# client
 //   bench tool [--runs N]               wall time of `ctdb pnn|status|-X ip`, our tool vs Debian's, same daemon
+//   bench dbrecovery [--records N] [--runs N] [--impl ours|samba|both]  kill → recovered for a database of N records (default 100,000)
+//   bench samba [--runs N] [--rounds N]  clustered smbd on each daemon: a non-leader's / the leader's daemon killed → serving again
 //   bench lab [--runs N] [--tunables default|fast|both] [--impl ours|samba|both] [--scenarios kill,stop,...]
 //                                       netns failover lab (root): new node serves, outage, duplicate-address time
 var cmd = args.Length > 0 ? args[0] : "help";
@@ -19,6 +21,8 @@ return cmd switch
     "kill" => await ClusterBench.KillOnlyAsync(runs),
     "tool" => await ToolBench.RunAsync(Opt("--runs", 50)),
     "db" => await DbBench.RunAsync(Opt("--ops", 2000), Opt("--bounces", 1000)),
+    "dbrecovery" => await DbRecoveryBench.RunAsync(Opt("--records", 100_000), runs, Str("--impl", "both") ?? "both"),
+    "samba" => await SambaBench.RunAsync(runs, Opt("--rounds", 5)),
     "lab" => await LabBench.RunAsync(Opt("--runs", 1), Str("--tunables", "both") ?? "both", Str("--impl", "both") ?? "both", Str("--scenarios", null)),
     _ => Usage(),
 };
@@ -84,11 +88,11 @@ namespace SharpCtdb.Bench
     }
 
     /// <summary>One cluster.sh-managed cluster of either daemon.</summary>
-    public sealed class Cluster(string name, string ctdbd, string net, int nodes, string tunables = "") : IDisposable
+    public sealed class Cluster(string name, string ctdbd, string net, int nodes, string tunables = "", string? dir = null) : IDisposable
     {
         private readonly Dictionary<string, string> _env = new()
         {
-            ["CTDB_REAL_DIR"] = $"/tmp/sc-bench-{name}",
+            ["CTDB_REAL_DIR"] = dir ?? $"/tmp/sc-bench-{name}",
             ["CTDB_REAL_NET"] = net,
             ["CTDBD"] = ctdbd,
             ["CTDB_REAL_TUNABLES"] = tunables,
@@ -99,6 +103,10 @@ namespace SharpCtdb.Bench
         public string Base(int pnn) => $"{_env["CTDB_REAL_DIR"]}/node.{pnn}";
 
         public Proc Sh(params string[] a) => Proc.Run(Env.ClusterSh, a, _env);
+
+        /// <summary>Runs another anchor script against this cluster (its environment plus <paramref name="extra"/>).</summary>
+        public Proc Script(string path, IReadOnlyDictionary<string, string> extra, params string[] a) =>
+            Proc.Run(path, a, new Dictionary<string, string>(_env.Concat(extra)));
 
         public Proc Tool(string tool, int pnn, params string[] a) =>
             Proc.Run(tool, a, new Dictionary<string, string> { ["CTDB_TEST_MODE"] = "yes", ["CTDB_BASE"] = Base(pnn) });
