@@ -11,6 +11,8 @@ using SharpCtdb.Bench;
 //                                       fetch-lock+store ops/s and migrations/s through one C# client
 //   bench tool [--runs N] [--nets A.B.C,D.E.F]  wall time of `ctdb pnn|status|-X ip`, our tool vs Debian's, same daemon
 //                                       (--nets: the loopback /24s of the two clusters, default 127.0.123,127.0.124)
+//   bench dbrecovery [--records N] [--runs N] [--impl ours|samba|both]  kill → recovered for a database of N records (default 100,000)
+//   bench samba [--runs N] [--rounds N]  clustered smbd on each daemon: a non-leader's / the leader's daemon killed → serving again
 //   bench lab [--runs N] [--tunables default|fast|both] [--impl ours|samba|both] [--scenarios kill,stop,...]
 //                                       netns failover lab (root): new node serves, outage, duplicate-address time
 var cmd = args.Length > 0 ? args[0] : "help";
@@ -23,6 +25,8 @@ return cmd switch
     "db" => await DbBench.RunAsync(runs, Opt("--ops", 2000), Opt("--bounces", 1000),
         Str("--net-ours", "127.0.110") ?? "127.0.110", Str("--net-samba", "127.0.111") ?? "127.0.111", Str("--dir", "/tmp/sc-bench-db") ?? "/tmp/sc-bench-db",
         Str("--ctdbd", null) ?? Env.OurCtdbd),
+    "dbrecovery" => await DbRecoveryBench.RunAsync(Opt("--records", 100_000), runs, Str("--impl", "both") ?? "both"),
+    "samba" => await SambaBench.RunAsync(runs, Opt("--rounds", 5)),
     "lab" => await LabBench.RunAsync(Opt("--runs", 1), Str("--tunables", "both") ?? "both", Str("--impl", "both") ?? "both", Str("--scenarios", null)),
     _ => Usage(),
 };
@@ -103,6 +107,10 @@ namespace SharpCtdb.Bench
         public string Base(int pnn) => $"{_env["CTDB_REAL_DIR"]}/node.{pnn}";
 
         public Proc Sh(params string[] a) => Proc.Run(Env.ClusterSh, a, _env);
+
+        /// <summary>Runs another anchor script against this cluster (its environment plus <paramref name="extra"/>).</summary>
+        public Proc Script(string path, IReadOnlyDictionary<string, string> extra, params string[] a) =>
+            Proc.Run(path, a, new Dictionary<string, string>(_env.Concat(extra)));
 
         public Proc Tool(string tool, int pnn, params string[] a) =>
             Proc.Run(tool, a, new Dictionary<string, string> { ["CTDB_TEST_MODE"] = "yes", ["CTDB_BASE"] = Base(pnn) });

@@ -222,7 +222,7 @@ internal sealed partial class ClusterLoop
         if (InTransaction(t, "WIPE_DATABASE", out var error) is not { } db)
             return error;
         db.Transaction!.Wipe = true;
-        db.Transaction.Records.Clear();
+        db.Transaction.Buffers.Clear();
         return ControlResult.Ok();
     }
 
@@ -245,7 +245,7 @@ internal sealed partial class ClusterLoop
             // Volatile files are wiped at every start anyway; the freeze lock keeps clients out while we write.
             try
             {
-                PersistentStore.ApplyRecovery(db.Local, tx.Wipe, tx.Records);
+                PersistentStore.ApplyRecoveryBuffers(db.Local, tx.Wipe, tx.Buffers);
             }
             catch (TdbException e)
             {
@@ -263,7 +263,7 @@ internal sealed partial class ClusterLoop
             }
             try
             {
-                PersistentStore.ApplyRecovery(db.Local, tx.Wipe, tx.Records);
+                PersistentStore.ApplyRecoveryBuffers(db.Local, tx.Wipe, tx.Buffers);
                 db.Local.File.TransactionCommit();
             }
             catch (TdbException e)
@@ -319,39 +319,37 @@ internal sealed partial class ClusterLoop
     }
 
     /// <summary>DB_PULL: every record (empty ones included, header in the data) as rec_buffers to the puller's srvid;
-    /// replies the count. The messages travel ahead of the reply on the same connection.</summary>
+    /// replies the count. The messages travel ahead of the reply on the same connection. Records go from the tdb
+    /// traverse straight into the message buffer (no per-record objects).</summary>
     private ControlResult DbPull(uint requester, PullDbExt p)
     {
         if (FrozenDb(p.DbId, "DB_PULL", out var error) is not { } db)
             return error;
-        List<LocalRecord> records;
+        var w = new RecBufferWriter(db.Id, RecBufferLimit);
+        var count = 0u;
         try
         {
-            records = db.Local.ReadRecords(includeEmpty: true);
+            db.Local.File.TraverseRead((key, value) =>
+            {
+                if (value.Length < LtdbRecord.HeaderSize)
+                    return true;
+                w.Add(key, value);
+                count++;
+                if (w.IsFull)
+                    SendMessage(requester, p.Srvid, w.Take());
+                return true;
+            });
         }
         catch (TdbException e)
         {
             return ControlResult.Fail($"DB_PULL of {db.Name} failed: {e.Message}");
         }
-        var limit = (int)Math.Clamp(Tunables.RecBufferSizeLimit, 1000u, 64u * 1024 * 1024);
-        var batch = new List<RecData>();
-        var size = 0;
-        foreach (var r in records)
-        {
-            var rec = RecData.WithHeader(0, r.Key, r.Header, r.Data);
-            batch.Add(rec);
-            size += rec.WireLength;
-            if (size >= limit)
-            {
-                SendMessage(requester, p.Srvid, new RecBuffer(db.Id, batch).ToBytes());
-                batch = [];
-                size = 0;
-            }
-        }
-        if (batch.Count > 0)
-            SendMessage(requester, p.Srvid, new RecBuffer(db.Id, batch).ToBytes());
-        return ControlResult.Ok(U32((uint)records.Count));
+        if (w.Count > 0)
+            SendMessage(requester, p.Srvid, w.Take());
+        return ControlResult.Ok(U32(count));
     }
+
+    private int RecBufferLimit => (int)Math.Clamp(Tunables.RecBufferSizeLimit, 1000u, 64u * 1024 * 1024);
 
     private ControlResult DbPushStart(PullDbExt p)
     {
@@ -366,31 +364,31 @@ internal sealed partial class ClusterLoop
 
     private void ReceivePush(ClusterDatabase db, uint src, byte[] data)
     {
-        RecBuffer buffer;
+        if (db.Transaction is null || db.FreezeState != DatabaseFreezeState.Frozen)
+        {
+            _log.Error($"DB_PUSH data for {db.Name} outside a recovery transaction; dropped");
+            return;
+        }
+        // Validate the whole buffer before keeping it: a malformed one is dropped entire (the confirm count then
+        // differs and the leader retries).
+        uint count = 0;
         try
         {
-            buffer = RecBuffer.FromBytes(data);
+            var r = new RecBufferReader(data);
+            while (r.Next(out _, out var rec))
+            {
+                if (rec.Length < LtdbHeader.Size)
+                    throw new ProtocolException("record without an ltdb header");
+                count++;
+            }
         }
         catch (ProtocolException e)
         {
             _log.Error($"Bad DB_PUSH data for {db.Name} from node {src}: {e.Message}");
             return;
         }
-        if (db.Transaction is null || db.FreezeState != DatabaseFreezeState.Frozen)
-        {
-            _log.Error($"DB_PUSH data for {db.Name} outside a recovery transaction; dropped");
-            return;
-        }
-        foreach (var rec in buffer.Records)
-        {
-            if (rec.Data.Length < LtdbHeader.Size)
-            {
-                _log.Error($"DB_PUSH record without a header for {db.Name}; dropped");
-                continue;
-            }
-            db.Transaction.Records.Add(rec);
-            db.PushCount++;
-        }
+        db.Transaction.Buffers.Add(data);
+        db.PushCount += count;
     }
 
     private ControlResult DbPushConfirm(uint dbId)
@@ -531,11 +529,13 @@ internal sealed partial class ClusterLoop
         var set = new RecoveryRecordSet(dbId, isVolatile, OwnPnn);
         if (isVolatile)
         {
-            foreach (var pnn in active)
+            // All nodes send at once; their buffers are merged on the loop as they arrive.
+            var pulls = await Task.WhenAll(active.Select(pnn => PullAsync(pnn, dbId, set)));
+            for (var i = 0; i < pulls.Length; i++)
             {
-                if (await PullAsync(pnn, dbId, set) is { } pf)
+                if (pulls[i] is { } pf)
                 {
-                    blame(pnn);
+                    blame(active[i]);
                     return pf;
                 }
             }
@@ -560,10 +560,8 @@ internal sealed partial class ClusterLoop
         var srvid = RecoveryPushSrvidBase | ((ulong)(generation & 0xFFFFFF) << 32) | dbId;
         if (await FirstFailureAsync(active, ControlOpcode.DbPushStart, new PullDbExt(dbId, OwnPnn, srvid).ToBytes()) is { } f4)
             return f4;
-        var limit = (int)Math.Clamp(Tunables.RecBufferSizeLimit, 1000u, 64u * 1024 * 1024);
-        foreach (var buffer in set.ToPushBuffers(limit))
+        foreach (var bytes in set.ToPushBuffers(RecBufferLimit))
         {
-            var bytes = buffer.ToBytes();
             foreach (var pnn in active)
                 SendMessage(pnn, srvid, bytes);
         }
@@ -592,7 +590,7 @@ internal sealed partial class ClusterLoop
         {
             try
             {
-                received += (uint)set.AddBuffer(RecBuffer.FromBytes(data));
+                received += (uint)set.AddBuffer(data);
             }
             catch (ProtocolException e)
             {

@@ -1,4 +1,3 @@
-using SharpCtdb.Protocol;
 
 namespace SharpCtdb.Daemon.Databases;
 
@@ -35,5 +34,6 @@ internal sealed class RecoveryTransaction(uint tid)
 
     public bool Wipe { get; set; }
 
-    public List<RecData> Records { get; } = [];
+    /// <summary>Pushed rec_buffer messages as they arrived (validated), applied at commit without per-record objects.</summary>
+    public List<byte[]> Buffers { get; } = [];
 }

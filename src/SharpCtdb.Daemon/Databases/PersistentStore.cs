@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using SharpCtdb.Protocol;
 using SharpCtdb.Tdb;
 
@@ -37,29 +38,47 @@ internal static class PersistentStore
     /// </summary>
     public static void ApplyRecovery(LocalDatabase db, bool wipe, IReadOnlyList<RecData> records)
     {
-        if (wipe)
-            db.Wipe();
-        RecData? seqnum = null;
+        var w = new RecBufferWriter(db.Id, int.MaxValue);
         foreach (var rec in records)
-        {
-            if (rec.Key.AsSpan().SequenceEqual(LtdbRecord.SequenceNumberKey))
-            {
-                seqnum = rec;
-                continue;
-            }
-            db.File.Store(rec.Key, StripReadOnlyFlags(rec.Data));
-        }
-        if (seqnum is not null)
-            db.File.Store(seqnum.Key, StripReadOnlyFlags(seqnum.Data));
+            w.Add(rec.Key, rec.Data);
+        ApplyRecoveryBuffers(db, wipe, [w.Take()]);
     }
 
-    /// <summary>Pushed records lose their read-only delegation flags (a fresh start for delegations).</summary>
-    private static byte[] StripReadOnlyFlags(byte[] data)
+    /// <summary><see cref="ApplyRecovery"/> for the pushed rec_buffer messages as they arrived (already validated).</summary>
+    public static void ApplyRecoveryBuffers(LocalDatabase db, bool wipe, IReadOnlyList<byte[]> buffers)
     {
-        if (!LtdbRecord.TryReadHeader(data, out var h) || (h.Flags & (uint)RecordFlags.RoFlags) == 0)
-            return data;
-        var copy = (byte[])data.Clone();
-        LtdbRecord.WriteHeader(copy, h with { Flags = h.Flags & ~(uint)RecordFlags.RoFlags });
-        return copy;
+        if (wipe)
+            db.Wipe();
+        byte[]? seqnum = null;
+        foreach (var buffer in buffers)
+        {
+            var r = new RecBufferReader(buffer);
+            while (r.Next(out var key, out var data))
+            {
+                if (key.SequenceEqual(LtdbRecord.SequenceNumberKey))
+                {
+                    seqnum = data.ToArray();
+                    continue;
+                }
+                Store(db, key, data);
+            }
+        }
+        if (seqnum is not null)
+            Store(db, LtdbRecord.SequenceNumberKey, seqnum);
+    }
+
+    /// <summary>Stores a pushed record; it loses its read-only delegation flags (a fresh start for delegations).</summary>
+    private static void Store(LocalDatabase db, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data)
+    {
+        // Header fields read in place: no object per record on this path.
+        var flags = data.Length >= LtdbRecord.HeaderSize ? BinaryPrimitives.ReadUInt32LittleEndian(data[16..]) : 0;
+        if ((flags & (uint)RecordFlags.RoFlags) == 0)
+        {
+            db.File.Store(key, data);
+            return;
+        }
+        var copy = data.ToArray();
+        BinaryPrimitives.WriteUInt32LittleEndian(copy.AsSpan(16), flags & ~(uint)RecordFlags.RoFlags);
+        db.File.Store(key, copy);
     }
 }

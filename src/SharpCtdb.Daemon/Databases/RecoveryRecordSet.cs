@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using SharpCtdb.Protocol;
 
 namespace SharpCtdb.Daemon.Databases;
@@ -6,31 +7,49 @@ namespace SharpCtdb.Daemon.Databases;
 /// The leader's collection of one database's records during recovery (behaviour §12.7.2 steps 6 and 8): the merge of
 /// the nodes' DB_PULL results and the record list pushed back. Pure; keyed by the raw key bytes.
 /// </summary>
-internal sealed class RecoveryRecordSet(uint dbId, bool isVolatile, uint leaderPnn)
+internal sealed class RecoveryRecordSet
 {
-    private readonly Dictionary<byte[], (LtdbHeader Header, byte[] Value)> _records = new(ByteArrayComparer.Instance);
+    // Key → the record's data as pulled (ltdb header + value), one array per record; lookups by span allocate nothing.
+    private readonly Dictionary<byte[], byte[]> _records = new(ByteArrayComparer.Instance);
+    private readonly Dictionary<byte[], byte[]>.AlternateLookup<ReadOnlySpan<byte>> _bySpan;
+    private readonly bool _isVolatile;
+    private readonly uint _leaderPnn;
 
-    public uint DbId { get; } = dbId;
+    public RecoveryRecordSet(uint dbId, bool isVolatile, uint leaderPnn)
+    {
+        DbId = dbId;
+        _isVolatile = isVolatile;
+        _leaderPnn = leaderPnn;
+        _bySpan = _records.GetAlternateLookup<ReadOnlySpan<byte>>();
+    }
+
+    public uint DbId { get; }
 
     public int Count => _records.Count;
 
+    /// <summary>Adds one pulled record (data = ltdb header + value); see <see cref="Add(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>.</summary>
+    public bool Add(RecData rec) => Add(rec.Key, rec.Data);
+
     /// <summary>
-    /// Adds one pulled record (data = ltdb header + value). Volatile: the incoming copy wins unless the stored one has a
-    /// higher rsn, or an equal rsn and the leader as dmaster. Persistent/replicated dbs are pulled from one node only,
-    /// so the incoming copy simply replaces. Records shorter than a header are ignored (false).
+    /// Adds one pulled record. Volatile: the incoming copy wins unless the stored one has a higher rsn, or an equal rsn
+    /// and the leader as dmaster. Persistent/replicated dbs are pulled from one node only, so the incoming copy simply
+    /// replaces. Records shorter than a header are ignored (false).
     /// </summary>
-    public bool Add(RecData rec)
+    public bool Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data)
     {
-        if (!rec.TrySplitHeader(out var header, out var value))
+        if (data.Length < LtdbHeader.Size)
             return false;
-        if (isVolatile && _records.TryGetValue(rec.Key, out var stored))
+        if (_isVolatile && _bySpan.TryGetValue(key, out var stored))
         {
-            if (stored.Header.Rsn > header.Rsn)
+            // Header fields read in place: rsn at 0, dmaster at 8.
+            var storedRsn = BinaryPrimitives.ReadUInt64LittleEndian(stored);
+            var rsn = BinaryPrimitives.ReadUInt64LittleEndian(data);
+            if (storedRsn > rsn)
                 return true;
-            if (stored.Header.Rsn == header.Rsn && stored.Header.Dmaster == leaderPnn)
+            if (storedRsn == rsn && BinaryPrimitives.ReadUInt32LittleEndian(stored.AsSpan(8)) == _leaderPnn)
                 return true;
         }
-        _records[rec.Key] = (header, value);
+        _bySpan[key] = data.ToArray();
         return true;
     }
 
@@ -42,44 +61,49 @@ internal sealed class RecoveryRecordSet(uint dbId, bool isVolatile, uint leaderP
         return buffer.Records.Count;
     }
 
-    /// <summary>
-    /// What the leader pushes: empty (header-only) records vanish for every kind; volatile records get the leader as
-    /// dmaster and MIGRATED_WITH_DATA, persistent/replicated headers stay as they are. Split into rec_buffers of at most
-    /// about <paramref name="bufferLimit"/> bytes.
-    /// </summary>
-    public List<RecBuffer> ToPushBuffers(int bufferLimit)
+    /// <summary>Adds every record of a pulled rec_buffer message; returns how many it carried.</summary>
+    public int AddBuffer(ReadOnlySpan<byte> buffer)
     {
-        var buffers = new List<RecBuffer>();
-        var current = new List<RecData>();
-        var size = 0;
-        foreach (var (key, (header, value)) in _records)
+        var r = new RecBufferReader(buffer);
+        while (r.Next(out var key, out var data))
+            Add(key, data);
+        return (int)r.Count;
+    }
+
+    /// <summary>
+    /// What the leader pushes, as serialised rec_buffers of at most about <paramref name="bufferLimit"/> bytes: empty
+    /// (header-only) records vanish for every kind; volatile records get the leader as dmaster and MIGRATED_WITH_DATA,
+    /// persistent/replicated headers stay as they are.
+    /// </summary>
+    public List<byte[]> ToPushBuffers(int bufferLimit)
+    {
+        var buffers = new List<byte[]>();
+        var w = new RecBufferWriter(DbId, bufferLimit);
+        foreach (var (key, data) in _records)
         {
-            if (value.Length == 0)
+            if (data.Length == LtdbHeader.Size)
                 continue;
-            var h = isVolatile ? new LtdbHeader(header.Rsn, leaderPnn, header.Flags | LtdbHeader.FlagMigratedWithData) : header;
-            var rec = RecData.WithHeader(0, key, h, value);
-            current.Add(rec);
-            size += rec.WireLength;
-            if (size >= bufferLimit)
-            {
-                buffers.Add(new RecBuffer(DbId, current));
-                current = [];
-                size = 0;
-            }
+            if (_isVolatile)
+                w.AddWithHeader(key, data, _leaderPnn, BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(16)) | LtdbHeader.FlagMigratedWithData);
+            else
+                w.Add(key, data);
+            if (w.IsFull)
+                buffers.Add(w.Take());
         }
-        if (current.Count > 0)
-            buffers.Add(new RecBuffer(DbId, current));
+        if (w.Count > 0)
+            buffers.Add(w.Take());
         return buffers;
     }
 
     /// <summary>Number of records <see cref="ToPushBuffers"/> sends (the DB_PUSH_CONFIRM count).</summary>
-    public int PushCount => _records.Values.Count(r => r.Value.Length > 0);
+    public int PushCount => _records.Values.Count(d => d.Length > LtdbHeader.Size);
 
     public bool TryGet(ReadOnlySpan<byte> key, out LtdbHeader header, out byte[] value)
     {
-        if (_records.TryGetValue(key.ToArray(), out var r))
+        if (_bySpan.TryGetValue(key, out var data))
         {
-            (header, value) = r;
+            header = LtdbHeader.FromBytes(data.AsSpan(0, LtdbHeader.Size));
+            value = data[LtdbHeader.Size..];
             return true;
         }
         header = new LtdbHeader(0, 0);
@@ -89,16 +113,22 @@ internal sealed class RecoveryRecordSet(uint dbId, bool isVolatile, uint leaderP
 }
 
 /// <summary>Byte-wise key equality for dictionaries keyed by tdb keys.</summary>
-internal sealed class ByteArrayComparer : IEqualityComparer<byte[]>
+internal sealed class ByteArrayComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
 {
     public static readonly ByteArrayComparer Instance = new();
 
     public bool Equals(byte[]? x, byte[]? y) => x is null ? y is null : y is not null && x.AsSpan().SequenceEqual(y);
 
-    public int GetHashCode(byte[] obj)
+    public int GetHashCode(byte[] obj) => GetHashCode((ReadOnlySpan<byte>)obj);
+
+    public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+    public int GetHashCode(ReadOnlySpan<byte> alternate)
     {
         var h = new HashCode();
-        h.AddBytes(obj);
+        h.AddBytes(alternate);
         return h.ToHashCode();
     }
+
+    public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using SharpCtdb.Daemon.Databases;
 using SharpCtdb.Protocol;
 using SharpCtdb.Tdb;
@@ -56,7 +57,7 @@ public sealed class RecoveryLogicTests
         set.Add(Rec("a", 3, 0, "va"));
         set.Add(Rec("gone", 8, 2, ""));
         Assert.False(set.Add(new RecData(0, [1], [1, 2, 3])));
-        var buffers = set.ToPushBuffers(1_000_000);
+        var buffers = set.ToPushBuffers(1_000_000).Select(b => RecBuffer.FromBytes(b));
         var recs = buffers.SelectMany(b => b.Records).ToList();
         Assert.Equal(1, set.PushCount);
         var only = Assert.Single(recs);
@@ -68,7 +69,7 @@ public sealed class RecoveryLogicTests
 
         var persistent = new RecoveryRecordSet(7, isVolatile: false, Leader);
         persistent.Add(Rec("p", 3, 2, "vp"));
-        Assert.True(Assert.Single(persistent.ToPushBuffers(1000).SelectMany(b => b.Records)).TrySplitHeader(out var ph, out _));
+        Assert.True(Assert.Single(persistent.ToPushBuffers(1000).SelectMany(b => RecBuffer.FromBytes(b).Records)).TrySplitHeader(out var ph, out _));
         Assert.Equal(2u, ph.Dmaster);
     }
 
@@ -78,10 +79,36 @@ public sealed class RecoveryLogicTests
         var set = new RecoveryRecordSet(7, isVolatile: false, Leader);
         for (var i = 0; i < 100; i++)
             set.Add(Rec($"key{i}", 1, 0, new string('x', 100)));
-        var buffers = set.ToPushBuffers(1000);
+        var buffers = set.ToPushBuffers(1000).Select(b => RecBuffer.FromBytes(b)).ToList();
         Assert.True(buffers.Count > 5);
         Assert.Equal(100, buffers.Sum(b => b.Records.Count));
         Assert.All(buffers, b => Assert.Equal(7u, b.DbId));
+    }
+
+    [Fact]
+    public void PulledBuffersMergeFromTheWireAndMalformedOnesAreRejected()
+    {
+        var w = new RecBufferWriter(7, 1_000_000);
+        var a = Rec("a", 2, 0, "new");
+        w.Add(a.Key, a.Data);
+        var b = Rec("b", 1, 0, "b");
+        w.Add(b.Key, b.Data);
+        var bytes = w.Take();
+        Assert.Equal(0, w.Count);
+        // The writer's output is an ordinary rec_buffer.
+        Assert.Equal(2, RecBuffer.FromBytes(bytes).Records.Count);
+
+        var set = new RecoveryRecordSet(7, isVolatile: true, Leader);
+        set.Add(Rec("a", 3, 2, "newest"));
+        Assert.Equal(2, set.AddBuffer(bytes.AsSpan()));
+        Assert.Equal("newest", Value(set, "a"));
+        Assert.Equal("b", Value(set, "b"));
+
+        var truncated = bytes.AsSpan(0, bytes.Length - 5).ToArray();
+        Assert.Throws<ProtocolException>(() => set.AddBuffer(truncated.AsSpan()));
+        var lying = (byte[])bytes.Clone();
+        BinaryPrimitives.WriteUInt32LittleEndian(lying.AsSpan(8 + 8), 1_000_000);
+        Assert.Throws<ProtocolException>(() => set.AddBuffer(lying.AsSpan()));
     }
 
     private static LocalDatabase OpenDb(string dir, DatabaseKind kind, out DatabaseStore store)
