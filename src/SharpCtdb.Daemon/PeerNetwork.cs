@@ -17,6 +17,7 @@ internal sealed class PeerNetwork : IPeerNetwork
         transport.PeerDisconnected += (pnn, reason) => loop.Post(() => cluster.OnPeerDisconnected(pnn, reason));
         transport.PacketReceived += (pnn, packet) => loop.Post(() => cluster.OnPeerPacket(pnn, packet));
         transport.KeepaliveReceived += (pnn, keepalive) => loop.Post(() => cluster.OnKeepalive(pnn, keepalive));
+        transport.KeepalivesSent += n => loop.Post(() => cluster.CountKeepalivesOut(n));
     }
 
     public Task StartAsync(CancellationToken ct) => _transport.StartAsync(ct);
