@@ -23,6 +23,9 @@ internal sealed class PendingCall
     public uint ReqId { get; set; }
     public uint Generation { get; set; }
 
+    /// <summary>When the client's REQ_CALL arrived (TimeProvider timestamp), for call_latency; 0 once answered or dropped.</summary>
+    public long Started { get; set; }
+
     /// <summary>Computed once: the call path looks it up several times per call.</summary>
     public string KeyId => _keyId ??= ClusterDatabase.KeyId(Key);
     private string? _keyId;
@@ -144,13 +147,17 @@ internal sealed partial class ClusterLoop
             Client = client,
             ClientReqId = call.Header.ReqId,
         };
+        StartClientCall(pending);
         ProcessLocalCall(pending);
     }
 
     private void ProcessLocalCall(PendingCall c, int attempt = 0)
     {
         if (c.Db.Detached || c.Client is { Closed: true } || _shuttingDown)
+        {
+            EndClientCall(c);
             return;
+        }
         if (c.Db.IsFrozen)
         {
             c.Db.FrozenQueue.Add(() => ProcessLocalCall(c));
@@ -234,6 +241,7 @@ internal sealed partial class ClusterLoop
             done(status, data);
             return;
         }
+        EndClientCall(c);
         if (c.Client is not { Closed: false } client)
             return;
         var reply = new ReplyCall(PacketHeader.Create(Operation.ReplyCall, OwnPnn, OwnPnn, c.ClientReqId, Generation), status, data);
@@ -367,6 +375,7 @@ internal sealed partial class ClusterLoop
             }
             var bucket = call.HopCount == 0 ? 0 : Math.Min(15, 32 - System.Numerics.BitOperations.LeadingZeroCount(call.HopCount));
             db.HopCountBuckets[bucket]++;
+            CountHops(call.HopCount, bucket);
             var data = value.AsSpan(LtdbRecord.HeaderSize);
             if (call.Header.SrcNode == OwnPnn)
             {

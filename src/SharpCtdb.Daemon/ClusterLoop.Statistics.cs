@@ -7,8 +7,9 @@ namespace SharpCtdb.Daemon;
 /// the cumulative one (reset only by STATISTICS_RESET) and the current interval's, which is pushed into the history
 /// every StatHistoryInterval seconds (at most <see cref="MaxStatHistory"/> entries, newest first) and restarted.
 /// Counters are bumped on the loop thread only (all packets and transport events pass through the loop).
-/// Counted: client and node packets (by operation), keepalives received, control timeouts, recoveries, the
-/// cluster-lock take latency. Not counted (no databases yet): calls, locks, hop counts, read-only delegations.
+/// Counted: client and node packets (by operation), keepalives sent and received, control timeouts, recoveries, the
+/// cluster-lock take latency, client calls (total, pending, latency), hop counts. Not counted: locks (no lock helper:
+/// a busy chain is retried on a timer), childwrite and read-only delegations (not implemented).
 /// </summary>
 internal sealed partial class ClusterLoop
 {
@@ -60,6 +61,7 @@ internal sealed partial class ClusterLoop
         s.Recovering = _recoveryRunning || _recMode == RecoveryMode.Active ? 1u : 0u;
         s.Frozen = 0; // no databases to freeze yet
         s.MemoryUsed = (uint)Math.Min(uint.MaxValue, GC.GetTotalMemory(false));
+        s.PendingCalls = _pendingClientCalls;
     }
 
     private ControlResult GetStatistics()
@@ -110,6 +112,8 @@ internal sealed partial class ClusterLoop
 
     internal void CountKeepaliveIn() => Stat(KeepaliveRecv);
 
+    internal void CountKeepalivesOut(int n) => Stat(s => s.KeepalivePacketsSent += (uint)n);
+
     internal void CountClientPacketIn(Operation op)
     {
         Stat(ClientRecv);
@@ -127,6 +131,34 @@ internal sealed partial class ClusterLoop
     private void CountControlTimeout() => Stat(ControlTimeout);
 
     private void CountRecovery() => Stat(Recovery);
+
+    private uint _pendingClientCalls;
+
+    /// <summary>A client's REQ_CALL arrived: total_calls, and pending until answered (4.17 counts client calls only).</summary>
+    private void StartClientCall(PendingCall c)
+    {
+        Stat(static s => s.TotalCalls++);
+        _pendingClientCalls++;
+        c.Started = Math.Max(1, _time.GetTimestamp());
+    }
+
+    /// <summary>A client's call was answered or dropped: no longer pending; its duration goes into call_latency.</summary>
+    private void EndClientCall(PendingCall c)
+    {
+        if (c.Started == 0)
+            return;
+        var seconds = _time.GetElapsedTime(c.Started).TotalSeconds;
+        c.Started = 0;
+        _pendingClientCalls--;
+        Stat(s => s.CallLatency = s.CallLatency.Add(seconds));
+    }
+
+    /// <summary>A REQ_CALL reached its dmaster after <paramref name="hops"/> hops: max_hop_count and the global buckets.</summary>
+    private void CountHops(uint hops, int bucket) => Stat(s =>
+    {
+        s.MaxHopCount = Math.Max(s.MaxHopCount, hops);
+        s.HopCountBucket[bucket]++;
+    });
 
     private void CountReclockLatency(TimeSpan took)
     {

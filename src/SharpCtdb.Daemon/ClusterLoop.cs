@@ -282,6 +282,7 @@ internal sealed partial class ClusterLoop
             await _network.DisposeAsync();
         _clients?.Stop();
         _databases?.Dispose();
+        _log.Error("Shutdown sequence complete, exiting."); // ERR in 4.17 too: always reaches the log
         _log.Notice("CTDB daemon shutting down");
         _exit.TrySetResult(exitCode);
         _stopping.Cancel();

@@ -126,7 +126,7 @@ internal static class DaemonMain
             Native.NewSession();
 
         // ---- after forking ----
-        log.Notice($"Starting CTDBD (Version {Version}) as PID: {Environment.ProcessId}");
+        log.Error($"Starting CTDBD (Version {Version}) as PID: {Environment.ProcessId}");
         using var pidFile = PidFile.TryCreate(paths.PidFile, log);
         if (pidFile is null)
             return 11;

@@ -16,6 +16,7 @@ internal sealed class PeerNetwork : IPeerNetwork
         transport.PeerDisconnected += (pnn, reason) => OnLoop(() => cluster.OnPeerDisconnected(pnn, reason));
         transport.PacketReceived += (pnn, packet) => OnLoop(() => cluster.OnPeerPacket(pnn, packet));
         transport.KeepaliveReceived += (pnn, keepalive) => OnLoop(() => cluster.OnKeepalive(pnn, keepalive));
+        transport.KeepalivesSent += n => OnLoop(() => cluster.CountKeepalivesOut(n));
     }
 
     /// <summary>The transport's events arrive on the loop already when its EventSink is the loop; else post them.</summary>

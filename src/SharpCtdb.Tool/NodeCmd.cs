@@ -18,7 +18,7 @@ public static class NodeCmd
         var flags = await FlagsOfAsync(ctx, ctx.CmdPnn).ConfigureAwait(false);
         if (((flags & flag) != 0) == set)
         {
-            await ctx.Out.WriteLineAsync($"Node {ctx.CmdPnn} {already}").ConfigureAwait(false);
+            await ctx.Err.WriteLineAsync($"Node {ctx.CmdPnn} {already}").ConfigureAwait(false); // stderr, as Debian's tool
             return 0;
         }
         await ctx.Ctl(op, ctx.CmdPnn, ctx.Client.RawDataAsync(ctx.CmdPnn, op, data, ctx.Timeout, ctx.Cancelled)).ConfigureAwait(false);

@@ -61,6 +61,9 @@ public sealed class NodeTransport : IAsyncDisposable
 
     public event Action<uint, ReqKeepalive>? KeepaliveReceived;
 
+    /// <summary>Keepalives queued in one tick (for STATISTICS keepalive_packets_sent).</summary>
+    public event Action<int>? KeepalivesSent;
+
     /// <summary>The endpoint the listener is bound to (useful when <see cref="NodeTransportOptions.Port"/> is 0).</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
@@ -682,11 +685,15 @@ public sealed class NodeTransport : IAsyncDisposable
             return;
         var generation = _options.Generation();
         var uptime = _options.UptimeSeconds();
+        var sent = 0;
         foreach (var peer in alive)
         {
             var header = PacketHeader.Create(Operation.ReqKeepalive, peer.Pnn, _options.OwnPnn, 0, generation);
-            Send(peer.Pnn, new ReqKeepalive(header, _options.KeepaliveVersion, uptime, false).Encode());
+            if (Send(peer.Pnn, new ReqKeepalive(header, _options.KeepaliveVersion, uptime, false).Encode()))
+                sent++;
         }
+        if (sent > 0)
+            Raise(() => KeepalivesSent?.Invoke(sent));
     }
 
     // ---------------------------------------------------------------- events

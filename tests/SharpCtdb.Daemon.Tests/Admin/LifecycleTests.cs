@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using SharpCtdb.Daemon.Tests.Cluster;
 
 namespace SharpCtdb.Daemon.Tests.Admin;
@@ -263,6 +264,81 @@ public sealed class LifecycleTests(ITestOutputHelper output)
         }
         finally
         {
+            if (pid != 0 && Directory.Exists($"/proc/{pid}"))
+                Process.Start("kill", ["-KILL", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        }
+    }
+
+    /// <summary>
+    /// `location = syslog:udp`: the daemonised node sends 4.17's datagrams ("&lt;PRI&gt;ctdbd[PID]: MSG", facility daemon) to
+    /// 127.0.0.1:514, which the test binds; messages above the level are not sent and setdebug changes that at run time.
+    /// </summary>
+    [Fact]
+    public async Task DaemonisedNodeLogsToSyslogUdpAtTheConfiguredLevel()
+    {
+        using var rx = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram,
+            System.Net.Sockets.ProtocolType.Udp);
+        rx.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 514));
+        var received = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var stop = new CancellationTokenSource();
+        var reader = Task.Run(async () =>
+        {
+            var buf = new byte[65536];
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    var n = await rx.ReceiveAsync(buf, stop.Token);
+                    received.Enqueue(System.Text.Encoding.UTF8.GetString(buf, 0, n));
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        });
+
+        await using var c = AdminKit.Create(1, Net, ips: 2);
+        var b = c.NodeBase(0);
+        var conf = Path.Combine(b, "ctdb.conf");
+        File.WriteAllText(conf, File.ReadAllText(conf).Replace($"location = file:{b}/log.ctdb", "location = syslog:udp", StringComparison.Ordinal));
+        using var parent = TestCluster.StartDaemon(b, [], redirectStdin: true, redirectOutput: false);
+        int pid = 0;
+        try
+        {
+            Assert.True(await AdminKit.ExitsWithinAsync(parent, TimeSpan.FromSeconds(60)), "ctdbd parent did not return");
+            Assert.Equal(0, parent.ExitCode);
+            pid = int.Parse(File.ReadAllText(Path.Combine(b, "run", "ctdbd.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            bool Got(string text) => received.Any(m => m == text);
+            await TestCluster.WaitUntilAsync(() => Task.FromResult(received.Any(m =>
+                Regex.IsMatch(m, $@"^<27>ctdbd\[{pid}\]: Starting CTDBD \(Version [^)]+\) as PID: {pid}$"))),
+                "start-up line from the daemon child", TimeSpan.FromSeconds(30), () => Task.FromResult(string.Join('\n', received)));
+            Assert.DoesNotContain(received, m => !Regex.IsMatch(m, @"^<(27|28|29)>ctdbd\[\d+\]: [^\n]*$"));
+            Assert.False(File.Exists(Path.Combine(b, "log.ctdb")), "logged to the file too");
+
+            // INFO is sent as notice once the level allows it; DEBUG as debug; ERROR silences both.
+            await AdminKit.OkAsync(c, 0, "statisticsreset");
+            await AdminKit.OkAsync(c, 0, "setdebug", "DEBUG");
+            await AdminKit.OkAsync(c, 0, "statisticsreset");
+            await TestCluster.WaitUntilAsync(() => Task.FromResult(Got($"<29>ctdbd[{pid}]: Statistics reset")
+                && received.Any(m => m.StartsWith($"<31>ctdbd[{pid}]: ", StringComparison.Ordinal))),
+                "INFO and DEBUG datagrams after setdebug DEBUG", TimeSpan.FromSeconds(30), () => Task.FromResult(string.Join('\n', received)));
+            Assert.Equal(1, received.Count(m => m == $"<29>ctdbd[{pid}]: Statistics reset"));
+            await AdminKit.OkAsync(c, 0, "setdebug", "ERROR");
+            await AdminKit.OkAsync(c, 0, "statisticsreset");
+            await AdminKit.OkAsync(c, 0, "shutdown");
+            await TestCluster.WaitUntilAsync(() => Task.FromResult(!Directory.Exists($"/proc/{pid}")), "daemon gone after ctdb shutdown",
+                TimeSpan.FromSeconds(30));
+            await TestCluster.WaitUntilAsync(() => Task.FromResult(Got($"<27>ctdbd[{pid}]: Shutdown sequence complete, exiting.")),
+                "ERROR line at shutdown", TimeSpan.FromSeconds(10), () => Task.FromResult(string.Join('\n', received)));
+            Assert.Equal(1, received.Count(m => m.EndsWith(": Statistics reset", StringComparison.Ordinal)));
+            Assert.DoesNotContain($"<29>ctdbd[{pid}]: CTDB daemon shutting down", received); // NOTICE, above ERROR
+            pid = 0;
+        }
+        finally
+        {
+            stop.Cancel();
+            await reader;
             if (pid != 0 && Directory.Exists($"/proc/{pid}"))
                 Process.Start("kill", ["-KILL", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
         }

@@ -221,6 +221,25 @@ public sealed partial class NodeStateTests(ITestOutputHelper output)
         Assert.True(s["node.req_control"] > 0 && s["node.reply_control"] > 0 && s["node.req_message"] > 0, r.Stdout);
         Assert.True(s["client.req_control"] > 0, r.Stdout);
         Assert.Equal(0, s["node.req_call"]);
+        Assert.Equal(0, s["total_calls"]);
+
+        // Keepalives both ways (every KeepaliveInterval = 5 s), and record calls: a key written on node 0 and read on
+        // node 1 migrates with a client REQ_CALL on node 1 that is answered (total_calls, call_latency, hop counts).
+        await TestCluster.WaitUntilAsync(async () =>
+        {
+            var k = Counters((await AdminKit.OkAsync(c, 0, "statistics")).Stdout);
+            return k["keepalive_packets_sent"] > 0 && k["keepalive_packets_recv"] > 0;
+        }, "keepalives counted", TimeSpan.FromSeconds(60), c.DescribeAsync);
+        await AdminKit.OkAsync(c, 0, "attach", "stats.tdb");
+        await AdminKit.OkAsync(c, 0, "writekey", "stats.tdb", "k", "v");
+        Assert.Contains("Data: size:1 ptr:[v]", (await AdminKit.OkAsync(c, 1, "readkey", "stats.tdb", "k")).Stdout);
+        var calls = await AdminKit.OkAsync(c, 1, "statistics");
+        var cs = Counters(calls.Stdout);
+        Assert.True(cs["total_calls"] >= 1 && cs["pending_calls"] == 0 && cs["client.req_call"] >= 1, calls.Stdout);
+        Assert.Matches(@"call_latency       MIN/AVG/MAX     [0-9.]+/[0-9.]+/[0-9.]+ sec out of [1-9]", calls.Stdout);
+        // Node 0 (dmaster since its writekey) served node 1's REQ_CALL.
+        var served = (await AdminKit.OkAsync(c, 0, "statistics")).Stdout;
+        Assert.Matches(@"hop_count_buckets:( \d+)*( [1-9]\d*)", served);
 
         await AdminKit.OkAsync(c, 0, "statisticsreset");
         r = await AdminKit.OkAsync(c, 0, "statistics");
