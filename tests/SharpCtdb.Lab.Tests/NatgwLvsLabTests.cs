@@ -20,9 +20,14 @@ public sealed class NatgwLvsLabTests
 
     private static string NodeIp(int pnn) => $"192.0.2.{pnn + 1}";
 
+    /// <summary>Set to 1 to run this test: it takes 3-5 minutes on 2 cores, beyond what CI's 15-minute budget has left.</summary>
+    public const string OptInVariable = "SHARPCTDB_NATGW_LAB";
+
     [Fact]
     public async Task Debian_natgw_and_lvs_scripts_follow_the_leader()
     {
+        Assert.SkipUnless(Environment.GetEnvironmentVariable(OptInVariable) == "1",
+            $"opt-in: {OptInVariable}=1 (3-5 min; run by hand or in a nightly job, not in the 15-minute CI run)");
         var lab = NatgwLab.Create();
         try
         {
