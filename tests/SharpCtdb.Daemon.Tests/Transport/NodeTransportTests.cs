@@ -167,7 +167,8 @@ public sealed class NodeTransportTests
         await using var raw = new RawPeer("127.0.91.51");
         await c.StartAsync(0);
         using var toUs = await raw.ConnectAsync(c.Nodes[0].Address);
-        await Wait.UntilAsync(() => c[0].IsConnected(1), "raw peer connected");
+        // The Connected event is raised after IsConnected turns true: wait for the event, whose time is measured from.
+        await Wait.UntilAsync(() => c.Events[0].ConnectedCount(1) == 1, "raw peer connected");
         var connectedAt = c.Events[0].Connected.Single().At;
 
         // The peer never sends anything: dead after 2 silent ticks of 1 s (1-2 s after connecting, by tick phase).
