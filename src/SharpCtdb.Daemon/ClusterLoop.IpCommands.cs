@@ -190,6 +190,30 @@ internal sealed partial class ClusterLoop
 
     // ---- local verification (§6.8, the "unassigned IP" part) ----
 
+    /// <summary>Addresses found missing at the previous check (a release in flight removes one for a moment).</summary>
+    private readonly HashSet<System.Net.IPAddress> _missingLastCheck = [];
+
+    /// <summary>
+    /// With real IP handling, an address assigned here must be on an interface: something outside ctdbd (an admin,
+    /// another script, the kernel dropping secondaries with their primary) may have removed it, and no takeover run
+    /// would notice, so clients would time out on it for good. Missing at two checks in a row = ask the leader for a
+    /// takeover run, whose TAKEOVER_IP finds it gone (<see cref="StillHosted"/>) and takes it again.
+    /// </summary>
+    private bool VerifyHostedAddressesPresent()
+    {
+        if (!LeaseEnabled)
+            return false;
+        var hosted = _ips.Addresses.Where(v => v.Pnn == OwnPnn && v.CurrentInterface is not null).Select(v => v.Address).ToList();
+        var local = hosted.Count == 0 ? null : LocalAddresses();
+        var missing = local is null ? [] : hosted.Where(a => !local.Any(l => SameAddress(l, a))).ToList();
+        var persistent = missing.Where(_missingLastCheck.Contains).ToList();
+        _missingLastCheck.Clear();
+        _missingLastCheck.UnionWith(missing);
+        foreach (var a in persistent)
+            _log.Warning($"Public IP {a} is assigned to us but not on an interface");
+        return persistent.Count > 0;
+    }
+
     private void VerifyLocalIps()
     {
         if (_shuttingDown || _recMode != RecoveryMode.Normal || Own.Flags != NodeFlags.None || _runState != RunState.Running)
@@ -205,6 +229,8 @@ internal sealed partial class ClusterLoop
                 trigger = true;
             }
         }
+        if (VerifyHostedAddressesPresent())
+            trigger = true;
         if (trigger)
         {
             _log.Notice("Trigger takeoverrun");

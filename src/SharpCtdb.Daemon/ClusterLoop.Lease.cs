@@ -343,23 +343,19 @@ internal sealed partial class ClusterLoop
         return true;
     }
 
-    private static bool AddressOnAnyInterface(System.Net.IPAddress addr)
+    private static bool AddressOnAnyInterface(System.Net.IPAddress addr) =>
+        LocalAddresses() is not { } local || local.Any(l => SameAddress(l, addr)); // cannot tell: do not disturb it
+
+    /// <summary>Every address on this node's interfaces, or null when they cannot be read.</summary>
+    private static List<System.Net.IPAddress>? LocalAddresses()
     {
         try
         {
-            foreach (var ni in NetworkInterface.GetAllNetworkInterfaces())
-            {
-                foreach (var ua in ni.GetIPProperties().UnicastAddresses)
-                {
-                    if (SameAddress(ua.Address, addr))
-                        return true;
-                }
-            }
+            return [.. NetworkInterface.GetAllNetworkInterfaces().SelectMany(ni => ni.GetIPProperties().UnicastAddresses).Select(ua => ua.Address)];
         }
         catch (NetworkInformationException)
         {
-            return true; // cannot tell: do not disturb a working address
+            return null;
         }
-        return false;
     }
 }

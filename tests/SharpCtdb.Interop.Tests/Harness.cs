@@ -145,6 +145,27 @@ public sealed class ShCluster : IAsyncDisposable
         return rows.Count == 0 ? null : rows;
     }
 
+    /// <summary>
+    /// cluster.sh wait (every node OK, recovery mode NORMAL, every address hosted); on time-out fails with what each
+    /// node reports and the tail of its log, so a CI failure can be explained from its output alone.
+    /// </summary>
+    public async Task WaitHealthyAsync(int seconds)
+    {
+        var r = await ShAsync(["wait", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(seconds + 10));
+        if (r.ExitCode == 0)
+            return;
+        var report = new StringBuilder($"cluster not healthy after {seconds} s: {r.Output}\n");
+        for (var i = 0; i < Nodes; i++)
+        {
+            report.AppendLine($"--- node {i}: ctdb status / ip ---");
+            report.AppendLine((await CtdbAsync(i, "status")).Output).AppendLine((await CtdbAsync(i, "ip")).Output);
+            var log = Path.Combine(Dir, $"node.{i}", "log.ctdb");
+            if (File.Exists(log))
+                report.AppendLine($"--- node {i} log tail ---").AppendLine(string.Join('\n', File.ReadLines(log).TakeLast(40)));
+        }
+        Assert.Fail(report.ToString());
+    }
+
     public async ValueTask DisposeAsync()
     {
         await ShAsync(["stop"], TimeSpan.FromSeconds(90));

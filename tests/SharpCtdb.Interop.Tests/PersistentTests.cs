@@ -149,7 +149,7 @@ public sealed class PersistentTests
         }
         await nemesis;
         TestContext.Current.SendDiagnosticMessage($"MEASURED: {acked.Count} of {tried} commits acknowledged, {unanswered} unanswered after 20 s");
-        Assert.Equal(0, (await c.ShAsync(["wait", "120"], TimeSpan.FromSeconds(130))).ExitCode);
+        await c.WaitHealthyAsync(120);
         Assert.NotEmpty(acked);
         for (var pnn = 0; pnn < 3; pnn++)
         {

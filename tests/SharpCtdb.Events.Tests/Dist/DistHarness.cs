@@ -83,6 +83,7 @@ public sealed class DistHarness : IDisposable
         env["STUB_DIR"] = StubDir;
         // Keep the host's real interfaces out of the link checks.
         env["CTDB_SYSFS_NET"] = Path.Combine(Root, "no-sysfs");
+        env["CTDB_PROCFS"] = Path.Combine(Root, "proc");
         foreach (var (k, v) in ExtraEnv)
             env[k] = v;
         return env;
