@@ -87,7 +87,7 @@ internal static class DaemonMain
             Console.Error.WriteLine($"Failed to initialise logging: {e.Message}");
             return 1;
         }
-        var log = new CtdbLog("ctdbd", sink, config.Logging.LogLevel);
+        var log = new CtdbLog("ctdbd", sink, config.Logging.LogLevel) { Host = CtdbLog.HostFor(paths.TestMode, paths.CtdbBase) };
         foreach (var w in conf.Warnings)
             log.Warning(w.ToString());
 

@@ -138,4 +138,23 @@ public sealed class SyslogSinkTests
         using var f = Assert.IsType<FileSink>(CtdbLog.SinkFor("file:" + file, "x"));
         Assert.Equal(file, f.Path);
     }
+
+    [Fact]
+    public void LogFileLinesHave417sLayout()
+    {
+        // Debian's 4.17 ctdbd, location = file:, CTDB_TEST_MODE with CTDB_BASE=.../alias.7:
+        // "2026-11-23T20:06:11.456037+00:00 alias.7 ctdbd[13563]: CTDB starting on node" (no level name).
+        using var dir = new TempDir();
+        var file = Path.Combine(dir.Path, "log.ctdb");
+        using (var sink = new FileSink(file))
+        {
+            var log = new CtdbLog("ctdbd", sink) { Host = CtdbLog.HostFor(testMode: true, "/tmp/cluster/alias.7/") };
+            log.Notice("CTDB starting on node");
+            log.Info("not at NOTICE");
+        }
+        var line = Assert.Single(File.ReadAllLines(file));
+        Assert.Matches(new Regex($@"^\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{6}}[+-]\d\d:\d\d alias\.7 ctdbd\[{Environment.ProcessId}\]: CTDB starting on node$"), line);
+        // Outside test mode: the host name up to its first dot.
+        Assert.Equal(Environment.MachineName.Split('.')[0], CtdbLog.HostFor(testMode: false, "/tmp/cluster/alias.7"));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SharpCtdb.Config.Logging;
+using SharpCtdb.Protocol;
 
 namespace SharpCtdb.Events.Tests;
 
@@ -502,8 +503,8 @@ public sealed class EventRunnerTests
         var sink = new MemorySink();
         await using var runner = b.Runner(new CtdbLog("ctdb-eventd", sink, 10));
         await runner.RunAsync("legacy", "monitor", [], Long, ct: Ct);
-        Assert.Contains(sink.Lines, l => l.Contains("ERROR: 10.talk: line-one"));
-        Assert.Contains(sink.Lines, l => l.Contains("ERROR: 10.talk: line-two"));
+        Assert.Contains(sink.Entries, e => e.Level == DebugLevel.Error && e.Line.EndsWith("]: 10.talk: line-one", StringComparison.Ordinal));
+        Assert.Contains(sink.Entries, e => e.Level == DebugLevel.Error && e.Line.EndsWith("]: 10.talk: line-two", StringComparison.Ordinal));
     }
 
     [Fact]

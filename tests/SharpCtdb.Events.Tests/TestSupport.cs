@@ -82,20 +82,29 @@ public sealed class TempBase : IDisposable
 /// <summary>Collects log lines in memory.</summary>
 public sealed class MemorySink : ILogSink
 {
-    private readonly List<string> _lines = [];
+    private readonly List<(DebugLevel Level, string Line)> _entries = [];
 
     public void Write(DebugLevel level, string line)
     {
-        lock (_lines)
-            _lines.Add(line);
+        lock (_entries)
+            _entries.Add((level, line));
     }
 
     public string[] Lines
     {
         get
         {
-            lock (_lines)
-                return [.. _lines];
+            lock (_entries)
+                return [.. _entries.Select(e => e.Line)];
+        }
+    }
+
+    public (DebugLevel Level, string Line)[] Entries
+    {
+        get
+        {
+            lock (_entries)
+                return [.. _entries];
         }
     }
 }

@@ -7,11 +7,14 @@ using SharpCtdb.Protocol;
 namespace SharpCtdb.Config.Logging;
 
 /// <summary>One log message before formatting (syslog sinks format it their own way).</summary>
-public readonly record struct LogEntry(DebugLevel Level, DateTimeOffset Time, string Program, int Pid, string Message)
+public readonly record struct LogEntry(DebugLevel Level, DateTimeOffset Time, string Program, int Pid, string Message, string Host = "")
 {
-    /// <summary>The line written to stderr and log files: timestamp, program[pid], level name, message.</summary>
+    /// <summary>
+    /// The line written to stderr and log files, as 4.17 writes its log file: "TIMESTAMP HOST PROGRAM[PID]: MESSAGE"
+    /// (no level name: admins' log parsers expect exactly this).
+    /// </summary>
     public string FormatLine() =>
-        $"{Time.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture)} {Program}[{Pid}]: {DebugLevels.NameOf((int)Level)}: {Message}";
+        $"{Time.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture)} {(Host.Length == 0 ? CtdbLog.DefaultHost : Host)} {Program}[{Pid}]: {Message}";
 }
 
 /// <summary>Where log lines go.</summary>
@@ -25,13 +28,30 @@ public interface ILogSink
     void Reopen() { }
 }
 
-/// <summary>
-/// A small thread-safe logger with CTDB's levels. Each line carries the level name so that admins can grep
-/// for "ERROR:" the way they read CTDB's logs.
-/// </summary>
+/// <summary>A small thread-safe logger with CTDB's levels.</summary>
 public sealed class CtdbLog(string program, ILogSink sink, int level = (int)DebugLevel.Notice)
 {
     private readonly int _pid = Environment.ProcessId;
+
+    /// <summary>The machine's host name up to the first dot, as 4.17 puts it in its log lines.</summary>
+    public static string DefaultHost { get; } = ShortHostName();
+
+    /// <summary>
+    /// Host name in each line: 4.17 uses the base name of CTDB_BASE in test mode (so the nodes of a local test
+    /// cluster are told apart), else the short host name.
+    /// </summary>
+    public string Host { get; set; } = DefaultHost;
+
+    /// <summary>The host name 4.17 logs for a daemon with these settings.</summary>
+    public static string HostFor(bool testMode, string ctdbBase) =>
+        testMode && Path.GetFileName(ctdbBase.TrimEnd('/')) is { Length: > 0 } b ? b : DefaultHost;
+
+    private static string ShortHostName()
+    {
+        var h = Environment.MachineName;
+        var dot = h.IndexOf('.', StringComparison.Ordinal);
+        return dot > 0 ? h[..dot] : h;
+    }
 
     public static CtdbLog Null { get; } = new("null", new NullSink(), -1);
 
@@ -47,7 +67,7 @@ public sealed class CtdbLog(string program, ILogSink sink, int level = (int)Debu
     {
         if (!IsEnabled(l))
             return;
-        Sink.Write(new LogEntry(l, DateTimeOffset.Now, Program, _pid, message));
+        Sink.Write(new LogEntry(l, DateTimeOffset.Now, Program, _pid, message, Host));
     }
 
     public void Error(string m) => Write(DebugLevel.Error, m);

@@ -263,7 +263,7 @@ public sealed partial class NodeStateTests(ITestOutputHelper output)
         await AdminKit.OkAsync(c, 1, "setdebug", "INFO");
         Assert.Equal("INFO", (await AdminKit.OkAsync(c, 1, "getdebug")).Stdout.Trim());
         await AdminKit.OkAsync(c, 1, "statisticsreset"); // logs "Statistics reset" at INFO
-        await TestCluster.WaitUntilAsync(() => Task.FromResult(AdminKit.Log(c, 1).Contains("INFO: Statistics reset", StringComparison.Ordinal)),
+        await TestCluster.WaitUntilAsync(() => Task.FromResult(AdminKit.Log(c, 1).Contains("]: Statistics reset", StringComparison.Ordinal)),
             "INFO lines logged after setdebug INFO", TimeSpan.FromSeconds(10));
         await AdminKit.OkAsync(c, 1, "setdebug", "ERROR");
         Assert.Equal("ERROR", (await AdminKit.OkAsync(c, 1, "getdebug")).Stdout.Trim());

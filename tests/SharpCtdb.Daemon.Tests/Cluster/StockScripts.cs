@@ -79,10 +79,11 @@ public static class StockScripts
         using var r = new StreamReader(fs);
         while (r.ReadLine() is { } line)
         {
-            var i = line.IndexOf("ERROR: ", StringComparison.Ordinal);
+            // "TIMESTAMP HOST ctdbd[PID]: NN.script: output" (4.17's log line; script output is logged at ERROR).
+            var i = line.IndexOf("]: ", StringComparison.Ordinal);
             if (i < 0)
                 continue;
-            var rest = line[(i + 7)..];
+            var rest = line[(i + 3)..];
             if (rest.Length > 3 && char.IsAsciiDigit(rest[0]) && char.IsAsciiDigit(rest[1]) && rest[2] == '.' && rest.Contains(": ", StringComparison.Ordinal))
                 lines.Add(rest);
         }
