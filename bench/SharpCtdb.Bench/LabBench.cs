@@ -51,6 +51,7 @@ public static class LabBench
                     if (r.Code != 0)
                         Console.Error.WriteLine($"{impl} {sc}: run failed: {r.Err}");
                 }
+                KeepDaemonLogs(labDir, Path.Combine(outDir, $"{impl}-{(fast ? "fast" : "default")}"));
                 Proc.Run(lab, ["down"], env);
             }
         }
@@ -74,6 +75,19 @@ public static class LabBench
             }
         }
         return 0;
+    }
+
+    // `lab down` deletes the node trees; the daemon logs are what explains a slow scenario, so keep them.
+    private static void KeepDaemonLogs(string labDir, string prefix)
+    {
+        if (!Directory.Exists(labDir))
+            return;
+        foreach (var node in Directory.GetDirectories(labDir, "node*"))
+        {
+            var log = Path.Combine(node, "log.ctdb");
+            if (File.Exists(log))
+                File.Copy(log, $"{prefix}-{Path.GetFileName(node)}.log", overwrite: true);
+        }
     }
 
     private static string S(double? v) => v is { } x ? x.ToString("F2", CultureInfo.InvariantCulture) : "-";
