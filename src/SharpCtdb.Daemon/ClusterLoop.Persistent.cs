@@ -21,6 +21,9 @@ internal sealed partial class ClusterLoop
         public TaskCompletionSource<ControlResult> Tcs { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Remaining { get; set; }
         public bool Failed { get; set; }
+
+        /// <summary>START_RECOVERYs seen by this node when the commit began.</summary>
+        public int RecoveriesAtStart { get; init; }
         public ITimer? Timer { get; set; }
     }
 
@@ -62,7 +65,7 @@ internal sealed partial class ClusterLoop
         var targets = _vnnMap.Map.Distinct().Where(p => NodeOrNull(p) is { } n && (n.Flags & NodeFlags.Inactive) == 0).ToList();
         if (targets.Count == 0)
             return ControlResult.Ok();
-        var pc = new PendingCommit(db, client) { Remaining = targets.Count };
+        var pc = new PendingCommit(db, client) { Remaining = targets.Count, RecoveriesAtStart = _recoveriesStarted };
         db.CommitActive = true;
         _commits[client] = pc;
         pc.Timer = After(TimeSpan.FromSeconds(Math.Max(1u, Tunables.ControlTimeout)), () =>
@@ -134,10 +137,14 @@ internal sealed partial class ClusterLoop
         WakeCommitWaiters();
     }
 
-    /// <summary>END_RECOVERY: every commit still waiting is answered 2; the client checks the sequence number.</summary>
+    private int _recoveriesStarted;
+
+    /// <summary>END_RECOVERY: every commit still waiting that began before this recovery started is answered 2; the
+    /// client checks the sequence number. One that began after SET_RECMODE(NORMAL) (a commit that waited for the
+    /// recovery) is not affected by it and goes on.</summary>
     private void EndPendingCommitsAfterRecovery()
     {
-        foreach (var pc in _commits.Values.ToList())
+        foreach (var pc in _commits.Values.Where(pc => pc.RecoveriesAtStart != _recoveriesStarted).ToList())
             FinishCommit(pc, ControlResult.Fail("trans3 commit ended by recovery", 2));
     }
 
