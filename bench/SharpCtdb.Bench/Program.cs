@@ -12,7 +12,8 @@ using SharpCtdb.Bench;
 //   bench tool [--runs N] [--nets A.B.C,D.E.F]  wall time of `ctdb pnn|status|-X ip`, our tool vs Debian's, same daemon
 //                                       (--nets: the loopback /24s of the two clusters, default 127.0.123,127.0.124)
 //   bench dbrecovery [--records N] [--runs N] [--impl ours|samba|both]  kill → recovered for a database of N records (default 100,000)
-//   bench samba [--runs N] [--rounds N]  clustered smbd on each daemon: a non-leader's / the leader's daemon killed → serving again
+//   bench samba [--runs N] [--rounds N] [--net-ours A.B.C] [--net-samba A.B.C] [--smb-port P] [--impl ours|samba|both]
+//                                       clustered smbd on each daemon: a non-leader's / the leader's daemon killed → serving again
 //   bench lab [--runs N] [--tunables default|fast|both] [--impl ours|samba|both] [--scenarios kill,stop,...]
 //                                       netns failover lab (root): new node serves, outage, duplicate-address time
 var cmd = args.Length > 0 ? args[0] : "help";
@@ -26,7 +27,8 @@ return cmd switch
         Str("--net-ours", "127.0.110") ?? "127.0.110", Str("--net-samba", "127.0.111") ?? "127.0.111", Str("--dir", "/tmp/sc-bench-db") ?? "/tmp/sc-bench-db",
         Str("--ctdbd", null) ?? Env.OurCtdbd),
     "dbrecovery" => await DbRecoveryBench.RunAsync(Opt("--records", 100_000), runs, Str("--impl", "both") ?? "both"),
-    "samba" => await SambaBench.RunAsync(runs, Opt("--rounds", 5)),
+    "samba" => await SambaBench.RunAsync(runs, Opt("--rounds", 5), Str("--net-ours", "127.0.175") ?? "127.0.175",
+        Str("--net-samba", "127.0.176") ?? "127.0.176", Opt("--smb-port", 4560), Str("--impl", "both") ?? "both"),
     "lab" => await LabBench.RunAsync(Opt("--runs", 1), Str("--tunables", "both") ?? "both", Str("--impl", "both") ?? "both", Str("--scenarios", null)),
     _ => Usage(),
 };

@@ -17,7 +17,7 @@ public static partial class SambaBench
     [GeneratedRegex(@"served via node 1 after node (\d+) \(leader: (\d+)\) killed: ([0-9.]+)s")]
     private static partial Regex Served();
 
-    public static Task<int> RunAsync(int runs, int rounds)
+    public static Task<int> RunAsync(int runs, int rounds, string netOurs, string netSamba, int smbPortBase, string impl)
     {
         if (!File.Exists(Env.OurCtdbd) || !File.Exists("/usr/sbin/smbd"))
         {
@@ -29,13 +29,15 @@ public static partial class SambaBench
         {
             foreach (var (name, daemon, net, non, lead) in new[]
             {
-                ("sharp", Env.OurCtdbd, "127.0.145", oursNon, oursLead),
-                ("samba", Env.SambaCtdbd, "127.0.146", sambaNon, sambaLead),
+                ("sharp", Env.OurCtdbd, netOurs, oursNon, oursLead),
+                ("samba", Env.SambaCtdbd, netSamba, sambaNon, sambaLead),
             })
             {
+                if (impl != "both" && impl != (name == "sharp" ? "ours" : "samba"))
+                    continue;
                 foreach (var killLeader in new[] { false, true })
                 {
-                    var s = Measure(name, daemon, net, killLeader, rounds);
+                    var s = Measure(name, daemon, net, killLeader, rounds, smbPortBase);
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"bench: {name} run {r + 1}, {(killLeader ? "leader" : "non-leader")} killed: node 1 serves after {s:F2} s"));
                     (killLeader ? lead : non).Add(s);
@@ -50,10 +52,22 @@ public static partial class SambaBench
         return Task.FromResult(0);
     }
 
-    private static double Measure(string name, string daemon, string net, bool killLeader, int rounds)
+    private static double Measure(string name, string daemon, string net, bool killLeader, int rounds, int smbPortBase)
     {
-        using var c = new Cluster("smb-" + name, daemon, net, 3, dir: $"/tmp/sc-dbrec-smb-{name}");
-        c.ColdStart();
+        using var c = new Cluster("smb-" + name, daemon, net, 3, dir: $"/tmp/sc-samba-bench-{name}");
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                c.ColdStart();
+                break;
+            }
+            catch (InvalidOperationException e) when (attempt < 3)
+            {
+                // cluster.sh gives a daemon 5 s to write its pid file, which a loaded machine can miss.
+                Console.Error.WriteLine($"bench: {name}: start failed, retrying: {e.Message.Split('\n')[0]}");
+            }
+        }
         Thread.Sleep(11_500);
         var leader = c.Leader(0);
         if (leader == 1)
@@ -69,7 +83,7 @@ public static partial class SambaBench
         var env = new Dictionary<string, string>
         {
             ["KILL_NODE"] = victim.ToString(CultureInfo.InvariantCulture),
-            ["SMB_PORT_BASE"] = "4550",
+            ["SMB_PORT_BASE"] = smbPortBase.ToString(CultureInfo.InvariantCulture),
         };
         var p = c.Script(MeasureSh, env, rounds.ToString(CultureInfo.InvariantCulture));
         var m = Served().Match(p.Out);

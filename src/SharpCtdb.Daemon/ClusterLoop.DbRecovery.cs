@@ -164,19 +164,22 @@ internal sealed partial class ClusterLoop
         {
             _log.Info($"Thawed database {db.Name}");
             OnDatabaseThawed(db);
+            WakeCommitWaiters();
         }
     }
 
-    /// <summary>SET_RECMODE(NORMAL) thaws whatever is still frozen.</summary>
+    /// <summary>SET_RECMODE(NORMAL) thaws whatever is still frozen; commits waiting for it go ahead.</summary>
     private void ThawAllDatabases()
     {
-        if (_databases is null)
-            return;
-        foreach (var db in Databases.All)
+        if (_databases is not null)
         {
-            if (db.FreezeState != DatabaseFreezeState.Thawed)
-                ThawDatabase(db);
+            foreach (var db in Databases.All)
+            {
+                if (db.FreezeState != DatabaseFreezeState.Thawed)
+                    ThawDatabase(db);
+            }
         }
+        WakeCommitWaiters();
     }
 
     private ClusterDatabase? FrozenDb(uint dbId, string what, out ControlResult error)

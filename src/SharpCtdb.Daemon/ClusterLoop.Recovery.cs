@@ -221,6 +221,7 @@ internal sealed partial class ClusterLoop
     private async ValueTask<ControlResult> StartRecoveryAsync()
     {
         _lastRecoveryStarted = _time.GetUtcNow();
+        _recoveriesStarted++;
         _log.Notice("Recovery has started");
         var status = await RunEventAsync("startrecovery");
         return status == 0 ? ControlResult.Ok() : ControlResult.Fail("startrecovery event failed");
