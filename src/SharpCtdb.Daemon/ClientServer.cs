@@ -6,8 +6,9 @@ using SharpCtdb.Protocol;
 namespace SharpCtdb.Daemon;
 
 /// <summary>
-/// One local client connection: its id, peer pid, srvid registrations and a bounded outgoing queue. Reads
-/// happen on its own task and are posted into the cluster loop; a client that sends garbage is dropped alone.
+/// One local client connection: its id, peer pid, srvid registrations and a bounded outgoing queue. The cluster loop
+/// reads it when epoll reports input and handles each packet at once (no thread hand-off, as in 4.17's single
+/// tevent loop); a client that sends garbage is dropped alone.
 /// </summary>
 internal sealed class ClientConnection
 {
@@ -15,8 +16,9 @@ internal sealed class ClientConnection
     public const int MaxQueuedPackets = 100_000;
 
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
     private readonly SocketSender _out;
+    private SocketPacketReader? _reader;
+    private IDisposable? _watch;
     private readonly CancellationTokenSource _life;
     private readonly ClientServer _server;
 
@@ -24,8 +26,6 @@ internal sealed class ClientConnection
     {
         _server = server;
         _socket = socket;
-        // Before the sender makes the socket non-blocking: NetworkStream refuses non-blocking sockets.
-        _stream = new NetworkStream(socket, ownsSocket: false);
         _out = new SocketSender(socket, MaxQueuedPackets);
         Id = id;
         Pid = Native.PeerPid(socket.Handle);
@@ -57,11 +57,13 @@ internal sealed class ClientConnection
         }
     }
 
+    /// <summary>Drops the connection (loop thread); its removal and clean-up follow as a posted item.</summary>
     public void Close()
     {
         if (Closed)
             return;
         Closed = true;
+        _watch?.Dispose(); // before the descriptor is closed: its number may be reused at once
         _out.Complete();
         _life.Cancel();
         try
@@ -75,32 +77,42 @@ internal sealed class ClientConnection
         {
         }
         _socket.Dispose();
+        _server.Disconnected(this);
     }
 
-    public Task RunAsync() => Task.WhenAll(ReadLoopAsync(), WriteLoopAsync());
-
-    private async Task ReadLoopAsync()
+    /// <summary>Starts reading on the loop (loop thread); the writer task runs until the connection closes.</summary>
+    public Task Start(LoopContext loop)
     {
-        await using var stream = _stream;
-        var reader = new PacketStreamReader(stream, _server.MaxPacketSize);
+        _reader = new SocketPacketReader(_socket, _server.MaxPacketSize);
+        _watch = loop.Watch(_socket, OnReadable);
+        if (_watch is null)
+            Close(); // the loop has ended: we are shutting down
+        return WriteLoopAsync();
+    }
+
+    /// <summary>Input or an error on the socket (loop thread): handle every whole packet that arrived.</summary>
+    private void OnReadable()
+    {
+        if (Closed)
+            return;
         try
         {
-            while (!_life.IsCancellationRequested)
-            {
-                var packet = await reader.ReadPacketAsync(_life.Token).ConfigureAwait(false);
-                if (packet is null)
-                    break;
-                _server.Post(this, packet);
-            }
+            if (_reader!.ReadAvailable(packet =>
+                {
+                    _server.Handle(this, packet);
+                    return !Closed;
+                }) == ReadOutcome.Closed)
+                Close();
         }
         catch (ProtocolException e)
         {
             _server.Log.Error($"Client {Id} (pid {Pid}) sent a bad packet ({e.Message}); dropping the client");
+            Close();
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
+            Close();
         }
-        _server.Disconnected(this);
     }
 
     private async Task WriteLoopAsync()
@@ -181,20 +193,32 @@ internal sealed class ClientServer
             var id = Interlocked.Increment(ref _nextId);
             if (id == 0)
                 id = Interlocked.Increment(ref _nextId);
-            var client = new ClientConnection(this, sock, id, _stopping.Token);
+            ClientConnection client;
+            try
+            {
+                client = new ClientConnection(this, sock, id, _stopping.Token);
+            }
+            catch (SocketException e)
+            {
+                Log.Error($"Dropping a new client: {e.Message}");
+                sock.Dispose();
+                continue;
+            }
             Interlocked.Increment(ref _count);
-            _cluster.Loop.Post(() => _clients[client.Id] = client);
-            _ = client.RunAsync();
+            _cluster.Loop.Post(() =>
+            {
+                _clients[client.Id] = client;
+                _ = client.Start(_cluster.Loop);
+            });
         }
     });
 
     /// <summary>A packet was queued for a client (loop thread): STATISTICS client_packets_sent.</summary>
     internal void CountSent() => _cluster.CountClientPacketOut();
 
-    internal void Post(ClientConnection client, byte[] packet) => _cluster.Loop.Post(() =>
+    /// <summary>A packet from a client (loop thread).</summary>
+    internal void Handle(ClientConnection client, byte[] packet)
     {
-        if (client.Closed)
-            return;
         try
         {
             _cluster.OnClientPacket(client, packet);
@@ -204,14 +228,16 @@ internal sealed class ClientServer
             Log.Error($"Client {client.Id} (pid {client.Pid}) sent a malformed packet ({e.Message}); dropping the client");
             client.Close();
         }
-    });
+    }
 
+    /// <summary>The client was closed (loop thread); posted so that callers iterating the clients are not disturbed.</summary>
     internal void Disconnected(ClientConnection client)
     {
         Interlocked.Decrement(ref _count);
+        if (_stopping.IsCancellationRequested)
+            return; // shutting down: the databases may be gone already
         _cluster.Loop.Post(() =>
         {
-            client.Close();
             _clients.Remove(client.Id);
             _cluster.OnClientDisconnected(client);
         });

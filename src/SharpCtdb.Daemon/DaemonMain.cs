@@ -193,6 +193,7 @@ internal static class DaemonMain
             UptimeSeconds = () => (uint)Stopwatch.GetElapsedTime(startTime).TotalSeconds,
             Generation = () => cluster.CurrentGeneration,
             EventSink = cluster.Loop.Post,
+            ReadOn = cluster.Loop.Watch,
         }, log);
         cluster.Attach(new PeerNetwork(transport, cluster), clients);
 

@@ -1,3 +1,6 @@
+using System.Net.Sockets;
+using SharpCtdb.Daemon.Transport;
+
 namespace SharpCtdb.Daemon;
 
 /// <summary>
@@ -5,13 +8,20 @@ namespace SharpCtdb.Daemon;
 /// changes cluster state is posted here and runs on one dedicated thread; because this is also the
 /// <see cref="SynchronizationContext"/> of that thread, code that <c>await</c>s inside the loop resumes on it too.
 /// So state needs no locks: only await points interleave.
+/// The loop waits in epoll (<see cref="Watch"/>): sockets the daemon reads itself (clients, peers) are read on this
+/// thread when they have input, with no thread hand-off per packet; other threads wake it through an eventfd.
 /// </summary>
 internal sealed class LoopContext : SynchronizationContext
 {
-    // A plain monitor-guarded queue rather than a Channel: a Channel completes the loop's wait through a thread-pool
+    // A plain lock-guarded queue rather than a Channel: a Channel completes the loop's wait through a thread-pool
     // work item, so every post (every packet) cost one extra thread hand-off, slow when the pool is busy. Here the
     // poster wakes the loop thread itself.
-    private readonly object _gate = new(); // an object, not a Lock: the loop waits on it with Monitor.Wait
+    private readonly Lock _gate = new();
+    private readonly Epoll _epoll = new(); // written and closed under _gate only, so no write hits a reused descriptor
+    private readonly Dictionary<ulong, Action> _watches = []; // under _gate
+    private readonly List<ulong> _ready = [];
+    private ulong _nextWatch = Epoll.WakeToken;
+    private bool _closed;
     private Queue<(SendOrPostCallback Callback, object? State)> _incoming = new();
     private Queue<(SendOrPostCallback Callback, object? State)> _running = new();
     private readonly Action<Exception> _onError;
@@ -31,8 +41,53 @@ internal sealed class LoopContext : SynchronizationContext
             if (_stopped)
                 return;
             _incoming.Enqueue((d, state));
-            if (_waiting)
-                Monitor.Pulse(_gate);
+            WakeLocked();
+        }
+    }
+
+    private void WakeLocked()
+    {
+        if (!_waiting)
+            return;
+        _waiting = false; // one write is enough to end this wait
+        _epoll.Wake();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="onReadable"/> on the loop thread whenever <paramref name="socket"/> has input or an error
+    /// (level-triggered: a handler may read only part and is called again). Any thread. The result must be disposed
+    /// before the socket is closed. Null when the loop has ended.
+    /// </summary>
+    public IDisposable? Watch(Socket socket, Action onReadable)
+    {
+        var fd = (int)socket.Handle;
+        lock (_gate)
+        {
+            if (_closed)
+                return null;
+            var token = ++_nextWatch;
+            if (!_epoll.Add(fd, token))
+                throw new SocketException(System.Runtime.InteropServices.Marshal.GetLastPInvokeError());
+            _watches[token] = onReadable;
+            return new Watching(this, fd, token);
+        }
+    }
+
+    private sealed class Watching(LoopContext loop, int fd, ulong token) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) != 0)
+                return;
+            lock (loop._gate)
+            {
+                // A stale ready event for this token may still be in the loop's batch; the lookup then misses.
+                loop._watches.Remove(token);
+                if (!loop._closed)
+                    loop._epoll.Remove(fd);
+            }
         }
     }
 
@@ -74,7 +129,7 @@ internal sealed class LoopContext : SynchronizationContext
         lock (_gate)
         {
             _stopped = true;
-            Monitor.Pulse(_gate);
+            WakeLocked();
         }
     }
 
@@ -88,33 +143,65 @@ internal sealed class LoopContext : SynchronizationContext
     private void Run()
     {
         SetSynchronizationContext(this);
-        while (true)
+        try
+        {
+            while (true)
+            {
+                bool idle;
+                lock (_gate)
+                {
+                    if (_abandoned || (_stopped && _incoming.Count == 0))
+                        return;
+                    idle = _incoming.Count == 0;
+                    _waiting = idle;
+                }
+                // Idle: sleep until a socket is readable or someone posts. Busy: just poll, so sockets are not starved.
+                _epoll.Wait(idle ? -1 : 0, _ready);
+                if (idle)
+                {
+                    lock (_gate)
+                        _waiting = false;
+                }
+                foreach (var token in _ready)
+                {
+                    Action? handler;
+                    lock (_gate)
+                        _watches.TryGetValue(token, out handler);
+                    if (handler is not null)
+                        Invoke(static s => ((Action)s!)(), handler);
+                }
+                lock (_gate)
+                {
+                    if (_abandoned)
+                        return;
+                    // Swap the queues: the batch runs without the lock, posters keep filling the other one.
+                    (_incoming, _running) = (_running, _incoming);
+                }
+                while (!_abandoned && _running.TryDequeue(out var item))
+                    Invoke(item.Callback, item.State);
+            }
+        }
+        finally
         {
             lock (_gate)
             {
-                while (_incoming.Count == 0 && !_stopped)
-                {
-                    // Blocking on our own dedicated thread is intended: this thread has nothing else to do.
-                    _waiting = true;
-                    Monitor.Wait(_gate);
-                    _waiting = false;
-                }
-                if (_incoming.Count == 0 || _abandoned)
-                    return;
-                // Swap the queues: the batch runs without the lock, posters keep filling the other one.
-                (_incoming, _running) = (_running, _incoming);
+                _closed = true;
+                _waiting = false;
+                _watches.Clear();
+                _epoll.Dispose();
             }
-            while (!_abandoned && _running.TryDequeue(out var item))
-            {
-                try
-                {
-                    item.Callback(item.State);
-                }
-                catch (Exception e)
-                {
-                    _onError(e);
-                }
-            }
+        }
+    }
+
+    private void Invoke(SendOrPostCallback callback, object? state)
+    {
+        try
+        {
+            callback(state);
+        }
+        catch (Exception e)
+        {
+            _onError(e);
         }
     }
 }

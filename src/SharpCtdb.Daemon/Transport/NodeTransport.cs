@@ -480,7 +480,15 @@ public sealed class NodeTransport : IAsyncDisposable
             }
             var conn = new IncomingConnection(socket, remote);
             peer.In = conn;
-            conn.Reader = Task.Run(() => ReadLoopAsync(peer, conn), CancellationToken.None);
+            if (_options.ReadOn is { } readOn)
+            {
+                var reader = new SocketPacketReader(socket, _options.MaxPacketSize);
+                conn.Watch = readOn(socket, () => OnReadable(peer, conn, reader));
+            }
+            else
+            {
+                conn.Reader = Task.Run(() => ReadLoopAsync(peer, conn), CancellationToken.None);
+            }
             _log.Info($"Incoming connection from {peer} accepted");
             MarkConnectedIfCompleteLocked(peer);
         }
@@ -527,6 +535,34 @@ public sealed class NodeTransport : IAsyncDisposable
         catch (IOException e)
         {
             reason = $"connection error: {(e.InnerException ?? e).Message}";
+        }
+        catch (SocketException e)
+        {
+            reason = $"connection error: {e.Message}";
+        }
+        PeerDead(peer, conn, reason);
+    }
+
+    /// <summary>Input on an incoming connection read by the event loop (<see cref="NodeTransportOptions.ReadOn"/>; its thread).</summary>
+    private void OnReadable(Peer peer, IncomingConnection conn, SocketPacketReader reader)
+    {
+        string reason;
+        try
+        {
+            var outcome = reader.ReadAvailable(packet => packet.Length % 8 != 0
+                ? throw new ProtocolException($"length {packet.Length} is not a multiple of 8")
+                : Deliver(peer, conn, packet));
+            if (outcome != ReadOutcome.Closed)
+                return;
+            reason = "connection closed";
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+        catch (ProtocolException e)
+        {
+            reason = $"bad packet: {e.Message}";
         }
         catch (SocketException e)
         {

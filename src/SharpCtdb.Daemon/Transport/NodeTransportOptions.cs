@@ -45,6 +45,14 @@ public sealed class NodeTransportOptions
     /// </summary>
     public Action<Action>? EventSink { get; init; }
 
+    /// <summary>
+    /// Who reads incoming connections. Null: a task per connection. Otherwise the event loop that owns
+    /// <see cref="EventSink"/>: this registers a socket and a callback it runs on its thread whenever the socket has
+    /// input (returns the registration, disposed before the socket is closed; null when the loop has ended). Received
+    /// packets then reach the loop with no thread hand-off at all.
+    /// </summary>
+    public Func<System.Net.Sockets.Socket, Action, IDisposable?>? ReadOn { get; init; }
+
     /// <summary>Largest packet accepted from a peer; larger declared lengths mark the peer as dead.</summary>
     public int MaxPacketSize { get; init; } = SharpCtdb.Protocol.Wire.MaxPacketSize;
 }

@@ -73,8 +73,12 @@ internal sealed class IncomingConnection(Socket socket, EndPoint? remote)
     public CancellationTokenSource Stop { get; } = new();
     public Task Reader { get; set; } = Task.CompletedTask;
 
+    /// <summary>The event loop's watch when the loop reads this socket (<see cref="NodeTransportOptions.ReadOn"/>).</summary>
+    public IDisposable? Watch { get; set; }
+
     public void Close()
     {
+        Watch?.Dispose(); // before the descriptor is closed: its number may be reused at once
         Stop.Cancel();
         Socket.Dispose();
     }

@@ -62,7 +62,7 @@ public sealed class SocketSenderTests
         Assert.Contains(SendOutcome.Failed, outcomes);
     }
 
-    private static (Socket A, Socket B) Pair()
+    internal static (Socket A, Socket B) Pair()
     {
         var path = Path.Combine(Path.GetTempPath(), $"sc-sender-{Guid.NewGuid():N}.sock");
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
