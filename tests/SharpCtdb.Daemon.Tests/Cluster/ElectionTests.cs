@@ -15,7 +15,8 @@ public sealed partial class ElectionTests(ITestOutputHelper output)
     /// <summary>
     /// A node SIGSTOPped past keepalive detection and its leader timeout resumes with that timer's fire queued
     /// behind the leader's buffered broadcasts. It used to lose track of the re-armed timer and force an election
-    /// (cluster-wide recovery) every few seconds forever; now it settles with the existing leader.
+    /// (cluster-wide recovery) every few seconds forever; now it settles with the existing leader. Whether the fire
+    /// lands in that race is up to the scheduler, so <see cref="Unit.LoopTimerTests"/> pins the mechanism itself.
     /// </summary>
     [Fact]
     public async Task ResumedNodeStopsForcingElections()
