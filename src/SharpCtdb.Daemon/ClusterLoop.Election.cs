@@ -14,10 +14,10 @@ internal sealed partial class ClusterLoop
     private uint _leader = Pnn.Unknown;
     private bool _electionInProgress;
     private DateTimeOffset _priorityTime;
-    private ITimer? _leaderTimeout;
-    private ITimer? _electionTimer;
-    private ITimer? _electionSendTimer;
-    private ITimer? _lockRetryTimer;
+    private readonly LoopTimer _leaderTimeout;
+    private readonly LoopTimer _electionTimer;
+    private readonly LoopTimer _electionSendTimer;
+    private readonly LoopTimer _lockRetryTimer;
     private ClusterMutex? _lock;
     private bool _lockAttemptRunning;
     private bool _firstElection = true;
@@ -79,10 +79,8 @@ internal sealed partial class ClusterLoop
 
     private void ArmLeaderTimeout()
     {
-        _leaderTimeout?.Dispose();
-        _leaderTimeout = After(TimeSpan.FromSeconds(LeaderTimeoutSeconds), () =>
+        _leaderTimeout.Arm(TimeSpan.FromSeconds(LeaderTimeoutSeconds), () =>
         {
-            _leaderTimeout = null;
             if (_shuttingDown || _leader == OwnPnn)
             {
                 ArmLeaderTimeout();
@@ -101,8 +99,7 @@ internal sealed partial class ClusterLoop
         {
             if (src == OwnPnn)
                 return;
-            _leaderTimeout?.Dispose();
-            _leaderTimeout = null;
+            _leaderTimeout.Cancel();
             if (HaveClusterLock)
             {
                 if (!_lockAttemptRunning)
@@ -133,8 +130,7 @@ internal sealed partial class ClusterLoop
         }
         if (pnn != OwnPnn && HaveClusterLock)
             _electionInProgress = false;
-        _lockRetryTimer?.Dispose();
-        _lockRetryTimer = null;
+        _lockRetryTimer.Cancel();
         ArmLeaderTimeout();
     }
 
@@ -175,8 +171,7 @@ internal sealed partial class ClusterLoop
 
     private async Task RunLockElectionAsync()
     {
-        _lockRetryTimer?.Dispose();
-        _lockRetryTimer = null;
+        _lockRetryTimer.Cancel();
         if (!CanBeLeader)
         {
             ReleaseClusterLock();
@@ -233,10 +228,8 @@ internal sealed partial class ClusterLoop
     /// </summary>
     private void ScheduleLockRetry()
     {
-        _lockRetryTimer?.Dispose();
-        _lockRetryTimer = After(TimeSpan.FromMilliseconds(500), () =>
+        _lockRetryTimer.Arm(TimeSpan.FromMilliseconds(500), () =>
         {
-            _lockRetryTimer = null;
             if (_shuttingDown || _leader != Pnn.Unknown || _lockAttemptRunning)
                 return;
             _electionInProgress = true;
@@ -298,10 +291,8 @@ internal sealed partial class ClusterLoop
 
     private void ArmElectionTimeout(TimeSpan timeout)
     {
-        _electionTimer?.Dispose();
-        _electionTimer = After(timeout, () =>
+        _electionTimer.Arm(timeout, () =>
         {
-            _electionTimer = null;
             _electionInProgress = false;
             _firstElection = false;
             _log.Notice($"Election period ended, leader={(int)_leader}");
@@ -332,17 +323,18 @@ internal sealed partial class ClusterLoop
         if (IWinAgainst(em))
         {
             _leader = OwnPnn;
-            _electionSendTimer ??= After(TimeSpan.FromMilliseconds(500), () =>
+            if (!_electionSendTimer.Armed)
             {
-                _electionSendTimer = null;
-                if (_leader == OwnPnn)
-                    SendElectionMessage();
-            });
+                _electionSendTimer.Arm(TimeSpan.FromMilliseconds(500), () =>
+                {
+                    if (_leader == OwnPnn)
+                        SendElectionMessage();
+                });
+            }
         }
         else
         {
-            _electionSendTimer?.Dispose();
-            _electionSendTimer = null;
+            _electionSendTimer.Cancel();
             _leader = em.Pnn;
         }
     }

@@ -65,6 +65,10 @@ internal sealed partial class ClusterLoop
         _time = time ?? TimeProvider.System;
         _events = events;
         _loop = new LoopContext(e => _log.Error($"Unhandled error in cluster loop: {e}"));
+        _leaderTimeout = new LoopTimer(_time, _loop);
+        _electionTimer = new LoopTimer(_time, _loop);
+        _electionSendTimer = new LoopTimer(_time, _loop);
+        _lockRetryTimer = new LoopTimer(_time, _loop);
         _nodes = [.. settings.Nodes];
         OwnPnn = settings.OwnPnn;
         _startTime = _time.GetUtcNow();
