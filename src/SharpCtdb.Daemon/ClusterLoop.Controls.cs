@@ -413,7 +413,7 @@ internal sealed partial class ClusterLoop
         _ = ReleaseAllAddressesAsync();
     }
 
-    private ITimer? _banTimer;
+    private readonly LoopTimer _banTimer;
     private uint _banSeconds;
     private bool IsBanned => (Own.Flags & NodeFlags.Banned) != 0;
 
@@ -422,8 +422,8 @@ internal sealed partial class ClusterLoop
         var b = BanState.FromBytes(d);
         if (b.Pnn != OwnPnn)
             return ControlResult.Fail($"SET_BAN_STATE for node {b.Pnn} sent to node {OwnPnn}");
-        _banTimer?.Dispose();
-        _banTimer = null;
+        // A LoopTimer: a stale fire of an earlier ban must not end this one early.
+        _banTimer.Cancel();
         if (b.Time == 0)
         {
             _log.Notice("Unbanning this node");
@@ -437,10 +437,9 @@ internal sealed partial class ClusterLoop
         _log.Notice($"Banning this node for {b.Time} seconds");
         var wasBanned = IsBanned;
         _banSeconds = b.Time;
-        _banTimer = After(TimeSpan.FromSeconds(b.Time), () =>
+        _banTimer.Arm(TimeSpan.FromSeconds(b.Time), () =>
         {
             _log.Notice("Banning timed out");
-            _banTimer = null;
             ChangeOwnFlags(0, NodeFlags.Banned);
         });
         var r = ChangeOwnFlags(NodeFlags.Banned, 0);

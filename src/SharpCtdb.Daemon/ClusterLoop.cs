@@ -69,6 +69,7 @@ internal sealed partial class ClusterLoop
         _electionTimer = new LoopTimer(_time, _loop);
         _electionSendTimer = new LoopTimer(_time, _loop);
         _lockRetryTimer = new LoopTimer(_time, _loop);
+        _banTimer = new LoopTimer(_time, _loop);
         _nodes = [.. settings.Nodes];
         OwnPnn = settings.OwnPnn;
         _startTime = _time.GetUtcNow();
