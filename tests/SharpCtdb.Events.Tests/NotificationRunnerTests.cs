@@ -1,4 +1,5 @@
 using SharpCtdb.Config.Logging;
+using SharpCtdb.Protocol;
 
 namespace SharpCtdb.Events.Tests;
 
@@ -27,7 +28,7 @@ public sealed class NotificationRunnerTests
         await n.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
         Assert.Equal(["first init", "second init", "first setup", "second setup", "first healthy", "second healthy"], File.ReadAllLines(log));
-        Assert.DoesNotContain(sink.Lines, l => l.Contains("ERROR"));
+        Assert.DoesNotContain(sink.Entries, e => e.Level == DebugLevel.Error);
     }
 
     [Fact]
@@ -41,7 +42,7 @@ public sealed class NotificationRunnerTests
             n.Notify(NotificationRunner.Startup);
             await n.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         }
-        Assert.Contains(sink.Lines, l => l.Contains("ERROR") && l.Contains("does not exist or is not executable"));
+        Assert.Contains(sink.Entries, e => e.Level == DebugLevel.Error && e.Line.Contains("does not exist or is not executable"));
 
         File.WriteAllText(notify, "#!/bin/sh\necho \"bad $1\"\nexit 4\n");
         File.SetUnixFileMode(notify, (UnixFileMode)0x1ED);
