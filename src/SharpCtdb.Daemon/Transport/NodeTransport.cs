@@ -528,20 +528,20 @@ public sealed class NodeTransport : IAsyncDisposable
         {
             return;
         }
-        catch (ProtocolException e)
+        catch (Exception e) when (e is ProtocolException or IOException or SocketException)
         {
-            reason = $"bad packet: {e.Message}";
-        }
-        catch (IOException e)
-        {
-            reason = $"connection error: {(e.InnerException ?? e).Message}";
-        }
-        catch (SocketException e)
-        {
-            reason = $"connection error: {e.Message}";
+            reason = ReadFailure(e);
         }
         PeerDead(peer, conn, reason);
     }
+
+    /// <summary>Why a peer's connection is torn down after a read failed (the same text for both read paths).</summary>
+    private static string ReadFailure(Exception e) => e switch
+    {
+        ProtocolException => $"bad packet: {e.Message}",
+        IOException => $"connection error: {(e.InnerException ?? e).Message}",
+        _ => $"connection error: {e.Message}",
+    };
 
     /// <summary>Input on an incoming connection read by the event loop (<see cref="NodeTransportOptions.ReadOn"/>; its thread).</summary>
     private void OnReadable(Peer peer, IncomingConnection conn, SocketPacketReader reader)
@@ -560,13 +560,9 @@ public sealed class NodeTransport : IAsyncDisposable
         {
             return;
         }
-        catch (ProtocolException e)
+        catch (Exception e) when (e is ProtocolException or SocketException)
         {
-            reason = $"bad packet: {e.Message}";
-        }
-        catch (SocketException e)
-        {
-            reason = $"connection error: {e.Message}";
+            reason = ReadFailure(e);
         }
         PeerDead(peer, conn, reason);
     }
