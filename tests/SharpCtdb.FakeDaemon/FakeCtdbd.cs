@@ -119,12 +119,14 @@ public sealed partial class FakeCtdbd : IAsyncDisposable
             _clients.Remove(conn);
     }
 
-    internal int ClientCount
+    // A tool that just exited leaves its connection here until the reader sees EOF; the real
+    // daemon has already dropped it by the time the next tool asks, so do not count it.
+    private int LiveClientCount
     {
         get
         {
             lock (_lock)
-                return _clients.Count;
+                return _clients.Count(c => !c.PeerHasClosed());
         }
     }
 
@@ -163,6 +165,18 @@ public sealed partial class FakeCtdbd : IAsyncDisposable
 
         public Task Run { get; set; } = Task.CompletedTask;
         public uint ClientId { get; } = clientId;
+
+        public bool PeerHasClosed()
+        {
+            try
+            {
+                return socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                return true;
+            }
+        }
 
         public bool IsRegistered(ulong srvid)
         {
@@ -362,7 +376,7 @@ public sealed partial class FakeCtdbd : IAsyncDisposable
                 reply(conn.Deregister(req.Srvid) ? 0 : -1);
                 break;
             case ControlOpcode.Ping:
-                reply(ClientCount);
+                reply(LiveClientCount);
                 break;
             case ControlOpcode.GetPid:
                 reply(Environment.ProcessId);
@@ -629,7 +643,7 @@ public sealed partial class FakeCtdbd : IAsyncDisposable
     private byte[] StatisticsBytes()
     {
         var w = new WireWriter(488);
-        w.U32((uint)ClientCount);
+        w.U32((uint)LiveClientCount);
         w.Zero(448 - 4);
         Timeval.FromDateTimeOffset(_startTime).Write(w);
         Timeval.Now.Write(w);
