@@ -18,7 +18,16 @@ public static class LabBench
     {
         var scenarios = scenarioList is null ? AllScenarios : scenarioList.Split(',');
         var sets = tunables switch { "default" => new[] { false }, "fast" => [true], _ => [false, true] };
-        var which = impls switch { "ours" => new[] { "ours" }, "samba" => ["samba"], _ => ["samba", "ours"] };
+        // "ours-dist" is SharpCTDB with its own 10.interface (dist/events/legacy); the ratios compare both daemons
+        // with Debian's script, so that row only shows what our script adds.
+        var which = impls switch
+        {
+            "ours" => new[] { "ours" },
+            "samba" => ["samba"],
+            "ours-dist" => ["ours-dist"],
+            "all" => ["samba", "ours", "ours-dist"],
+            _ => ["samba", "ours"],
+        };
         var lab = Path.Combine(Env.RepoRoot, "scripts", "lab");
         // LAB_PREFIX / LAB_DIR from the environment let two benches (or a bench and a lab) run side by side.
         var prefix = Environment.GetEnvironmentVariable("LAB_PREFIX") is { Length: > 0 } p ? p : "scAb-";
@@ -35,7 +44,9 @@ public static class LabBench
                 var env = new Dictionary<string, string> { ["LAB_PREFIX"] = prefix, ["LAB_DIR"] = labDir };
                 Proc.Run(lab, ["down"], env);
                 Console.Error.WriteLine($"lab: {impl}, {(fast ? "fast" : "default")} tunables, {runs} run(s) per scenario");
-                var upArgs = new List<string> { "up", "--impl", impl };
+                var upArgs = new List<string> { "up", "--impl", impl == "ours-dist" ? "ours" : impl };
+                if (impl == "ours-dist")
+                    upArgs.AddRange(["--scripts", "ours"]);
                 if (fast)
                     upArgs.Add("--fast");
                 var up = Proc.Run(lab, upArgs, env);

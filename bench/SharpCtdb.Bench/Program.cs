@@ -14,7 +14,7 @@ using SharpCtdb.Bench;
 //   bench dbrecovery [--records N] [--runs N] [--impl ours|samba|both]  kill → recovered for a database of N records (default 100,000)
 //   bench samba [--runs N] [--rounds N] [--net-ours A.B.C] [--net-samba A.B.C] [--smb-port P] [--impl ours|samba|both]
 //                                       clustered smbd on each daemon: a non-leader's / the leader's daemon killed → serving again
-//   bench lab [--runs N] [--tunables default|fast|both] [--impl ours|samba|both] [--scenarios kill,stop,...]
+//   bench lab [--runs N] [--tunables default|fast|both] [--impl ours|samba|ours-dist|both|all] [--scenarios kill,stop,...]
 //                                       netns failover lab (root): new node serves, outage, duplicate-address time
 var cmd = args.Length > 0 ? args[0] : "help";
 var runs = Opt("--runs", 3);

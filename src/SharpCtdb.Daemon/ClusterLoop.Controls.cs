@@ -341,6 +341,10 @@ internal sealed partial class ClusterLoop
 
     private async ValueTask<ControlResult> IpReallocatedAsync()
     {
+        // A node on its way out has nothing to reconfigure and is busy with its shutdown event: failing here would
+        // only earn it banning credits from the leader's takeover run.
+        if (_shuttingDown)
+            return ControlResult.Ok();
         var status = await RunEventAsync("ipreallocated");
         return status == 0 ? ControlResult.Ok() : ControlResult.Fail("ipreallocated event failed", status);
     }

@@ -30,7 +30,7 @@ internal sealed partial class ClusterLoop
     private readonly Dictionary<uint, long> _peerGone = []; // connection closed by the peer (process gone) at
     private readonly List<TaskCompletionSource<bool>> _leaseWaiters = [];
     private bool _wasLeader;
-    private ITimer? _leaseRetryTimer;
+    private LoopTimer? _leaseRetryTimer; // created on first use, on the loop
     private LeaseWatchdog? _watchdog;
     private int _watchdogRestarts;
 
@@ -106,13 +106,18 @@ internal sealed partial class ClusterLoop
         var f = line.Split(' ', 4);
         if (f is ["dropped", var addr, ..] && System.Net.IPAddress.TryParse(addr, out var ip))
         {
-            _log.Warning($"IP watchdog dropped {addr}{(f.Length > 3 ? $" ({f[3]})" : "")}");
+            var why = f.Length > 3 ? $" ({f[3]})" : "";
+            if (_shutdownDrops is not null)
+                _log.Notice($"IP watchdog removed {addr}{why}");
+            else
+                _log.Warning($"IP watchdog dropped {addr}{why}");
             if (_ips.Find(ip) is { CurrentInterface: not null } v)
             {
-                StopAnnouncing(v);
-                _ips.Unassign(v, Pnn.Unknown);
+                ForgetRemovedAddress(v, "removed by the IP watchdog");
                 RequestTakeoverRunFromLeader();
             }
+            if (_shutdownDrops is { } drops && !HostsAnyAddress)
+                drops.TrySetResult();
         }
     }
 
@@ -278,12 +283,9 @@ internal sealed partial class ClusterLoop
             return false;
         var wait = TimeSpan.FromSeconds((until - now) / (double)_time.TimestampFrequency) + TimeSpan.FromMilliseconds(10);
         _log.Notice($"Takeover run deferred {wait.TotalMilliseconds:F0} ms: node {who} may still hold public IPs (ownership lease)");
-        _leaseRetryTimer ??= After(wait, () =>
-        {
-            _leaseRetryTimer?.Dispose();
-            _leaseRetryTimer = null;
-            RequestLeaderCheck();
-        });
+        _leaseRetryTimer ??= new LoopTimer(_time, _loop);
+        if (!_leaseRetryTimer.Armed)
+            _leaseRetryTimer.Arm(wait, RequestLeaderCheck);
         return true;
     }
 
@@ -315,6 +317,20 @@ internal sealed partial class ClusterLoop
         }
         _watchdog?.Send($"add {iface} {v.Address} {v.MaskBits}");
         return true;
+    }
+
+    /// <summary>
+    /// An address that left this node's interfaces without a releaseip event: the same bookkeeping as a release
+    /// (owner unknown, announcements stop, clients such as smbd get the release message).
+    /// </summary>
+    private void ForgetRemovedAddress(PublicAddress v, string how)
+    {
+        var iface = v.CurrentInterface;
+        _ips.Unassign(v, Pnn.Unknown);
+        LeaseAddressReleased(v);
+        _log.Notice($"Release of IP {v.Address}/{v.MaskBits} on interface {iface}  node:-1 ({how})");
+        _clients?.DeliverMessage(OwnPnn, OwnPnn, Srvid.ReleaseIp, CString(v.Address.ToString()));
+        AfterAddressReleased(v);
     }
 
     /// <summary>Hook after a release: the watchdog forgets it and announcements stop.</summary>

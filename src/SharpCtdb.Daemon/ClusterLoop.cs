@@ -270,6 +270,7 @@ internal sealed partial class ClusterLoop
         foreach (var t in _timers)
             t.Dispose();
         ReleaseClusterLock();
+        await HandOverAddressesAtShutdownAsync();
         try
         {
             await RunEventAsync("shutdown").WaitAsync(TimeSpan.FromSeconds(Math.Max(1u, Tunables.EventScriptTimeout)), _time);

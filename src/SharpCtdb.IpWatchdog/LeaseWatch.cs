@@ -9,7 +9,8 @@ internal sealed record HeldAddress(string Iface, string Address, string MaskBits
 /// The watchdog's state machine, free of I/O so it is unit-tested: the addresses ctdbd says it hosts and the
 /// ownership-lease deadline (a CLOCK_MONOTONIC timestamp in <see cref="System.Diagnostics.Stopwatch"/> ticks, the
 /// same clock in every process of the machine). Commands, one per line:
-/// <c>add IFACE ADDR MASKBITS</c>, <c>del ADDR</c>, <c>lease TICKS</c> (0 = lapse now).
+/// <c>add IFACE ADDR MASKBITS</c>, <c>del ADDR</c>, <c>lease TICKS</c> (0 = lapse now), <c>drop</c> (ctdbd shuts
+/// down: drop everything held now; the lease stays lapsed).
 /// When the deadline passes every held address must be dropped; an address added while lapsed is dropped at once.
 /// </summary>
 internal sealed class LeaseWatch
@@ -44,6 +45,8 @@ internal sealed class LeaseWatch
                 _deadline = t;
                 _armed = t > now;
                 return _armed ? [] : Lapse();
+            case "drop" when f.Length == 1:
+                return Lapse();
             default:
                 throw new FormatException($"bad command '{line}'");
         }

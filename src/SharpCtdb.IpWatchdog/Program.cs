@@ -40,7 +40,8 @@ while (true)
         }
         try
         {
-            await dropper.DropAsync(watch.Handle(line, Stopwatch.GetTimestamp()), "no valid ownership lease");
+            var why = line == "drop" ? "ctdbd shutting down" : "no valid ownership lease";
+            await dropper.DropAsync(watch.Handle(line, Stopwatch.GetTimestamp()), why);
         }
         catch (FormatException e)
         {

@@ -55,7 +55,21 @@ public sealed class LeaseWatchTests
         Assert.Single(w.Held);
     }
 
+    [Fact]
+    public void Drop_gives_up_everything_held_while_the_lease_still_runs_and_refuses_later_adds()
+    {
+        var w = new LeaseWatch();
+        w.Handle("lease 1000", 0);
+        w.Handle("add eth0 198.51.100.101 24", 0);
+        w.Handle("add eth0 198.51.100.102 24", 0);
+        var dropped = w.Handle("drop", 10);
+        Assert.Equal(["198.51.100.101", "198.51.100.102"], dropped.Select(a => a.Address).Order());
+        Assert.Empty(w.Held);
+        Assert.Single(w.Handle("add eth0 198.51.100.103 24", 11)); // shutting down: nothing may be held any more
+    }
+
     [Theory]
+    [InlineData("drop now")]
     [InlineData("add eth0 1.2.3.4")]
     [InlineData("lease -5")]
     [InlineData("lease x")]

@@ -53,6 +53,8 @@ public sealed class LabSafetyTests
                         $"{sc}: {ip.Name} not served by its new owner within the window");
                 }
                 Assert.True(moved > 0, $"{sc}: the victim hosted no address");
+                if (sc == "shutdown")
+                    AssertHandedOverBeforeExit(lab, record);
                 foreach (var ip in record.GetProperty("ips").EnumerateObject())
                     Assert.True(await lab.ClientReachesAsync(ip.Name, TimeSpan.FromSeconds(30)), $"{sc}: {ip.Name} does not answer after the restore");
             }
@@ -70,6 +72,33 @@ public sealed class LabSafetyTests
             lab.Cleanup();
         }
     }
+
+    /// <summary>
+    /// A node shutting down hands its addresses over first (docs/failover-safety.md): every moved address was taken
+    /// by a survivor before the victim's daemon finished its shutdown sequence, not after it went away.
+    /// </summary>
+    private static void AssertHandedOverBeforeExit(Lab lab, JsonElement record)
+    {
+        var victim = record.GetProperty("victim").GetInt32();
+        var t0 = DateTimeOffset.FromUnixTimeMilliseconds((long)(record.GetProperty("t0").GetDouble() * 1000));
+        var exited = LogTimes(Path.Combine(lab.Dir, $"node{victim}", "log.ctdb"), "Shutdown sequence complete").Where(t => t >= t0).ToList();
+        Assert.True(exited.Count > 0, "the victim's log has no completed shutdown after the fault");
+        foreach (var ip in record.GetProperty("ips").EnumerateObject().Where(i => i.Value.GetProperty("moved").GetBoolean()))
+        {
+            var taken = Enumerable.Range(0, 3).Where(n => n != victim)
+                .SelectMany(n => LogTimes(Path.Combine(lab.Dir, $"node{n}", "log.ctdb"), $"Takeover of IP {ip.Name}/"))
+                .Where(t => t >= t0).Order().ToList();
+            Assert.True(taken.Count > 0 && taken[0] < exited[0],
+                $"{ip.Name} was taken at {(taken.Count > 0 ? taken[0].ToString("HH:mm:ss.ffffff") : "never")}, not before the victim finished shutting down at {exited[0]:HH:mm:ss.ffffff}");
+        }
+    }
+
+    /// <summary>Timestamps of the log lines (4.17 layout: "TIMESTAMP HOST ctdbd[PID]: MSG") that contain <paramref name="text"/>.</summary>
+    private static IEnumerable<DateTimeOffset> LogTimes(string log, string text) =>
+        File.Exists(log)
+            ? File.ReadLines(log).Where(l => l.Contains(text, StringComparison.Ordinal))
+                .Select(l => DateTimeOffset.Parse(l[..l.IndexOf(' ', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture))
+            : [];
 
     private sealed class Lab
     {
