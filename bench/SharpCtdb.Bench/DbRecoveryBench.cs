@@ -21,7 +21,7 @@ public static class DbRecoveryBench
 {
     private const string DbName = "recbench.tdb";
 
-    public static async Task<int> RunAsync(int records, int runs, string impl)
+    public static async Task<int> RunAsync(int records, int runs, string impl, string netOurs, string netSamba, string dirPrefix)
     {
         if (!File.Exists(Env.OurCtdbd))
         {
@@ -33,14 +33,14 @@ public static class DbRecoveryBench
         {
             foreach (var (name, daemon, net, kill, lead) in new[]
             {
-                ("sharp", Env.OurCtdbd, "127.0.145", oursKill, oursLeader),
-                ("samba", Env.SambaCtdbd, "127.0.146", sambaKill, sambaLeader),
+                ("sharp", Env.OurCtdbd, netOurs, oursKill, oursLeader),
+                ("samba", Env.SambaCtdbd, netSamba, sambaKill, sambaLeader),
             })
             {
                 if (impl != "both" && impl != (name == "sharp" ? "ours" : "samba"))
                     continue;
                 Console.Error.WriteLine($"bench: {name} run {r + 1}");
-                var (k, l) = await MeasureAsync(name, daemon, net, records);
+                var (k, l) = await MeasureAsync(name, daemon, net, records, $"{dirPrefix}-{name}");
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench: {name}: kill → recovered {k:F3} s, leader's recovery {l:F3} s"));
                 kill.Add(k);
                 lead.Add(l);
@@ -54,9 +54,9 @@ public static class DbRecoveryBench
         return 0;
     }
 
-    private static async Task<(double Kill, double Leader)> MeasureAsync(string name, string daemon, string net, int records)
+    private static async Task<(double Kill, double Leader)> MeasureAsync(string name, string daemon, string net, int records, string dir)
     {
-        using var c = new Cluster("dbrec-" + name, daemon, net, 3, dir: $"/tmp/sc-dbrec-bench-{name}");
+        using var c = new Cluster("dbrec-" + name, daemon, net, 3, dir: dir);
         c.ColdStart();
         var clients = new CtdbClient[c.Nodes];
         try

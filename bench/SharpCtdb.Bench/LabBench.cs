@@ -89,7 +89,7 @@ public static class LabBench
     }
 
     // `lab down` deletes the node trees; the daemon logs are what explains a slow scenario, so keep them.
-    private static void KeepDaemonLogs(string labDir, string prefix)
+    internal static void KeepDaemonLogs(string labDir, string prefix)
     {
         if (!Directory.Exists(labDir))
             return;

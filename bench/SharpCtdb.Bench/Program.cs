@@ -11,8 +11,9 @@ using SharpCtdb.Bench;
 //                                       fetch-lock+store ops/s and migrations/s through one C# client
 //   bench tool [--runs N] [--nets A.B.C,D.E.F]  wall time of `ctdb pnn|status|-X ip`, our tool vs Debian's, same daemon
 //                                       (--nets: the loopback /24s of the two clusters, default 127.0.123,127.0.124)
-//   bench dbrecovery [--records N] [--runs N] [--impl ours|samba|both]  kill → recovered for a database of N records (default 100,000)
-//   bench samba [--runs N] [--rounds N] [--net-ours A.B.C] [--net-samba A.B.C] [--smb-port P] [--impl ours|samba|both]
+//   bench dbrecovery [--records N] [--runs N] [--impl ours|samba|both] [--net-ours A.B.C] [--net-samba A.B.C] [--dir PREFIX]
+//                                       kill → recovered for a database of N records (default 100,000)
+//   bench samba [--runs N] [--rounds N] [--net-ours A.B.C] [--net-samba A.B.C] [--smb-port P] [--impl ours|samba|both] [--dir PREFIX]
 //                                       clustered smbd on each daemon: a non-leader's / the leader's daemon killed → serving again
 //   bench lab [--runs N] [--tunables default|fast|both] [--impl ours|samba|ours-dist|both|all] [--scenarios kill,stop,...]
 //                                       netns failover lab (root): new node serves, outage, duplicate-address time
@@ -26,9 +27,11 @@ return cmd switch
     "db" => await DbBench.RunAsync(runs, Opt("--ops", 2000), Opt("--bounces", 1000),
         Str("--net-ours", "127.0.110") ?? "127.0.110", Str("--net-samba", "127.0.111") ?? "127.0.111", Str("--dir", "/tmp/sc-bench-db") ?? "/tmp/sc-bench-db",
         Str("--ctdbd", null) ?? Env.OurCtdbd),
-    "dbrecovery" => await DbRecoveryBench.RunAsync(Opt("--records", 100_000), runs, Str("--impl", "both") ?? "both"),
+    "dbrecovery" => await DbRecoveryBench.RunAsync(Opt("--records", 100_000), runs, Str("--impl", "both") ?? "both",
+        Str("--net-ours", "127.0.145") ?? "127.0.145", Str("--net-samba", "127.0.146") ?? "127.0.146", Str("--dir", "/tmp/sc-dbrec-bench") ?? "/tmp/sc-dbrec-bench"),
     "samba" => await SambaBench.RunAsync(runs, Opt("--rounds", 5), Str("--net-ours", "127.0.175") ?? "127.0.175",
-        Str("--net-samba", "127.0.176") ?? "127.0.176", Opt("--smb-port", 4560), Str("--impl", "both") ?? "both"),
+        Str("--net-samba", "127.0.176") ?? "127.0.176", Opt("--smb-port", 4560), Str("--impl", "both") ?? "both",
+        Str("--dir", "/tmp/sc-samba-bench") ?? "/tmp/sc-samba-bench"),
     "lab" => await LabBench.RunAsync(Opt("--runs", 1), Str("--tunables", "both") ?? "both", Str("--impl", "both") ?? "both", Str("--scenarios", null)),
     _ => Usage(),
 };

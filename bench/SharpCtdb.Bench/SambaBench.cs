@@ -17,7 +17,7 @@ public static partial class SambaBench
     [GeneratedRegex(@"served via node 1 after node (\d+) \(leader: (\d+)\) killed: ([0-9.]+)s")]
     private static partial Regex Served();
 
-    public static Task<int> RunAsync(int runs, int rounds, string netOurs, string netSamba, int smbPortBase, string impl)
+    public static Task<int> RunAsync(int runs, int rounds, string netOurs, string netSamba, int smbPortBase, string impl, string dirPrefix)
     {
         if (!File.Exists(Env.OurCtdbd) || !File.Exists("/usr/sbin/smbd"))
         {
@@ -37,7 +37,8 @@ public static partial class SambaBench
                     continue;
                 foreach (var killLeader in new[] { false, true })
                 {
-                    var s = Measure(name, daemon, net, killLeader, rounds, smbPortBase);
+                    var s = Measure(name, daemon, net, killLeader, rounds, smbPortBase, $"{dirPrefix}-{name}",
+                        $"{dirPrefix}-logs/{name}-run{r + 1}-{(killLeader ? "leader" : "nonleader")}");
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"bench: {name} run {r + 1}, {(killLeader ? "leader" : "non-leader")} killed: node 1 serves after {s:F2} s"));
                     (killLeader ? lead : non).Add(s);
@@ -52,9 +53,24 @@ public static partial class SambaBench
         return Task.FromResult(0);
     }
 
-    private static double Measure(string name, string daemon, string net, bool killLeader, int rounds, int smbPortBase)
+    private static double Measure(string name, string daemon, string net, bool killLeader, int rounds, int smbPortBase, string dir,
+        string logPrefix)
     {
-        using var c = new Cluster("smb-" + name, daemon, net, 3, dir: $"/tmp/sc-samba-bench-{name}");
+        using var c = new Cluster("smb-" + name, daemon, net, 3, dir: dir);
+        try
+        {
+            return Measure(c, name, killLeader, rounds, smbPortBase);
+        }
+        finally
+        {
+            // The daemon logs explain a slow figure (CTDB_REAL_LOGLEVEL=INFO adds our per-database recovery steps).
+            Directory.CreateDirectory(Path.GetDirectoryName(logPrefix)!);
+            LabBench.KeepDaemonLogs(dir, logPrefix);
+        }
+    }
+
+    private static double Measure(Cluster c, string name, bool killLeader, int rounds, int smbPortBase)
+    {
         for (var attempt = 1; ; attempt++)
         {
             try

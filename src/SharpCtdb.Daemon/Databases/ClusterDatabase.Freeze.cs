@@ -20,6 +20,9 @@ internal sealed partial class ClusterDatabase
     /// <summary>Records received since DB_PUSH_START.</summary>
     public uint PushCount { get; set; }
 
+    /// <summary>The last DB_TRANSACTION_COMMIT that had to wait for its tdb transaction (DB_THAW waits for it).</summary>
+    public Task? RecoveryCommit { get; set; }
+
     /// <summary>A TRANS3_COMMIT of this db is in flight (one per db at a time).</summary>
     public bool CommitActive { get; set; }
 }

@@ -67,6 +67,42 @@ internal static class PersistentStore
             Store(db, LtdbRecord.SequenceNumberKey, seqnum);
     }
 
+    /// <summary>
+    /// True when applying a wipe plus <paramref name="buffers"/> would leave the db exactly as it is: every pushed record
+    /// is stored locally with the same bytes (after the read-only flags are dropped, as <see cref="Store"/> does) and the
+    /// db holds no other record. A surviving node's persistent copy usually is the pushed one; skipping the write then
+    /// saves a tdb transaction and its fsyncs.
+    /// </summary>
+    public static bool RecoveryChangesNothing(LocalDatabase db, IReadOnlyList<byte[]> buffers)
+    {
+        // Distinct pushed keys that match, against the db's record count: a key pushed twice must not hide a missing one.
+        var keys = new HashSet<byte[]>(ByteArrayComparer.Instance);
+        var lookup = keys.GetAlternateLookup<ReadOnlySpan<byte>>();
+        foreach (var buffer in buffers)
+        {
+            var r = new RecBufferReader(buffer);
+            while (r.Next(out var key, out var data))
+            {
+                if (!lookup.Add(key))
+                    return false;
+                if (db.File.Fetch(key) is not { } local || local.Length != data.Length)
+                    return false;
+                var flags = data.Length >= LtdbRecord.HeaderSize ? BinaryPrimitives.ReadUInt32LittleEndian(data[16..]) : 0;
+                if ((flags & (uint)RecordFlags.RoFlags) == 0)
+                {
+                    if (!local.AsSpan().SequenceEqual(data))
+                        return false;
+                    continue;
+                }
+                var copy = data.ToArray();
+                BinaryPrimitives.WriteUInt32LittleEndian(copy.AsSpan(16), flags & ~(uint)RecordFlags.RoFlags);
+                if (!local.AsSpan().SequenceEqual(copy))
+                    return false;
+            }
+        }
+        return db.File.Count() == keys.Count;
+    }
+
     /// <summary>Stores a pushed record; it loses its read-only delegation flags (a fresh start for delegations).</summary>
     private static void Store(LocalDatabase db, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data)
     {

@@ -203,4 +203,38 @@ public sealed class RecoveryLogicTests
             dir.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void RecoveryChangesNothingOnlyWhenThePushEqualsTheWholeDb()
+    {
+        static byte[] Buffer(params RecData[] recs)
+        {
+            var w = new RecBufferWriter(0, int.MaxValue);
+            foreach (var r in recs)
+                w.Add(r.Key, r.Data);
+            return w.Take();
+        }
+        var dir = Directory.CreateTempSubdirectory("sc-dbb-");
+        try
+        {
+            var db = OpenDb(dir.FullName, DatabaseKind.Persistent, out var store);
+            using (store)
+            {
+                db.Store("a"u8, new LtdbHeader(3, 1), "va"u8);
+                db.Store("b"u8, new LtdbHeader(1, 0), "vb"u8);
+                Assert.True(PersistentStore.RecoveryChangesNothing(db, [Buffer(Rec("a", 3, 1, "va")), Buffer(Rec("b", 1, 0, "vb"))]));
+                // Read-only flags are dropped on store, so a pushed copy that differs only in them changes nothing.
+                Assert.True(PersistentStore.RecoveryChangesNothing(db, [Buffer(Rec("a", 3, 1, "va", LtdbHeader.FlagRoHaveDelegations), Rec("b", 1, 0, "vb"))]));
+                Assert.False(PersistentStore.RecoveryChangesNothing(db, [Buffer(Rec("a", 3, 1, "va"), Rec("b", 1, 0, "vB"))]), "data differs");
+                Assert.False(PersistentStore.RecoveryChangesNothing(db, [Buffer(Rec("a", 4, 1, "va"), Rec("b", 1, 0, "vb"))]), "header differs");
+                Assert.False(PersistentStore.RecoveryChangesNothing(db, [Buffer(Rec("a", 3, 1, "va"))]), "the wipe would drop b");
+                Assert.False(PersistentStore.RecoveryChangesNothing(db, [Buffer(Rec("a", 3, 1, "va"), Rec("b", 1, 0, "vb"), Rec("c", 1, 0, "vc"))]), "c is new");
+                Assert.False(PersistentStore.RecoveryChangesNothing(db, [Buffer(Rec("a", 3, 1, "va"), Rec("a", 3, 1, "va"))]), "a twice, b missing");
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }
