@@ -24,43 +24,57 @@ public static partial class DbCmd
 
     /// <summary>Takes (or with <paramref name="release"/> drops) our WRITE entry in the g_lock record for the database,
     /// waiting while a live process holds it.</summary>
+    /// <summary>
+    /// Takes (or releases) our write entry in the g_lock record of <paramref name="dbId"/>. The holders' liveness
+    /// is asked of their nodes with the chain lock released: a node that is slow to answer (just restarted, or in
+    /// recovery) must not keep the record locked, since the daemon's freeze for a recovery waits for that lock.
+    /// The record is then locked again and only the entries found dead are removed; anything else still there
+    /// (alive, or added meanwhile) means wait and look again.
+    /// </summary>
     private static async Task GLockAsync(ToolContext ctx, AttachedDb glock, uint dbId, ServerId me, bool release)
     {
         var key = GLockKey(dbId);
         while (true)
         {
-            var (header, value) = await FetchLockAsync(ctx, glock, key, false).ConfigureAwait(false);
-            List<GLockEntry> entries;
-            try
-            {
-                entries = value.Length % GLockEntry.Size == 0 ? [.. GLockList.FromBytes(value).Locks] : [];
-            }
-            catch (ProtocolException)
-            {
-                entries = [];
-            }
-            entries.RemoveAll(e => e.Sid.Pid == me.Pid && e.Sid.Vnn == me.Vnn);
-            var blocked = false;
+            var dead = new HashSet<GLockEntry>();
             if (!release)
             {
-                foreach (var other in entries.ToList())
+                var (_, seen) = await FetchLockAsync(ctx, glock, key, false).ConfigureAwait(false);
+                glock.Tdb.ChainUnlock(key);
+                foreach (var other in OtherEntries(seen, me))
                 {
-                    var alive = await ctx.Client.ProcessExistsAsync(other.Sid.Vnn, (int)other.Sid.Pid, ctx.Timeout, ctx.Cancelled)
-                        .ConfigureAwait(false);
-                    if (alive)
-                        blocked = true;
-                    else
-                        entries.Remove(other);
+                    if (!await ctx.Client.ProcessExistsAsync(other.Sid.Vnn, (int)other.Sid.Pid, ctx.Timeout, ctx.Cancelled).ConfigureAwait(false))
+                        dead.Add(other);
                 }
-                if (!blocked)
-                    entries.Add(new GLockEntry(GLockEntry.TypeWrite, me));
             }
+            var (header, value) = await FetchLockAsync(ctx, glock, key, false).ConfigureAwait(false);
+            var entries = OtherEntries(value, me);
+            entries.RemoveAll(dead.Contains);
+            var blocked = !release && entries.Count > 0;
+            if (!release && !blocked)
+                entries.Add(new GLockEntry(GLockEntry.TypeWrite, me));
             glock.Tdb.Store(key, Record(header, new GLockList(entries).ToBytes()));
             glock.Tdb.ChainUnlock(key);
             if (!blocked)
                 return;
             await Task.Delay(TimeSpan.FromMilliseconds(100), ctx.Cancelled).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The entries of a g_lock record other than ours (an unreadable record counts as empty).</summary>
+    private static List<GLockEntry> OtherEntries(byte[] value, ServerId me)
+    {
+        List<GLockEntry> entries;
+        try
+        {
+            entries = value.Length % GLockEntry.Size == 0 ? [.. GLockList.FromBytes(value).Locks] : [];
+        }
+        catch (ProtocolException)
+        {
+            entries = [];
+        }
+        entries.RemoveAll(e => e.Sid.Pid == me.Pid && e.Sid.Vnn == me.Vnn);
+        return entries;
     }
 
     private static (LtdbHeader? Header, byte[]? Value) ReadLocal(TdbFile tdb, byte[] key)
