@@ -53,11 +53,15 @@ internal sealed partial class ClusterLoop
 
     private uint LmasterOf(ReadOnlySpan<byte> key) => _vnnMap.Map.Length == 0 ? OwnPnn : DatabaseId.Lmaster(key, _vnnMap.Map);
 
-    /// <summary>Re-runs <paramref name="work"/> when a chain lock is busy (a client holds it): 1 ms, doubling to 20 ms.</summary>
+    /// <summary>
+    /// Re-runs <paramref name="work"/> when a chain lock is busy (a client holds it): 50 µs, doubling to 20 ms. Clients
+    /// hold a chain lock for microseconds (fetch, store, unlock), so the first retries are short; they run on the loop's
+    /// own timer (4.17 waits in a lock helper child instead, which cannot share our robust-mutex locks).
+    /// </summary>
     private void RetryLocked(Action<int> work, int attempt)
     {
-        var delay = TimeSpan.FromMilliseconds(Math.Min(20, 1 << Math.Min(attempt, 5)));
-        After(delay, () => work(attempt + 1));
+        var delay = TimeSpan.FromMicroseconds(Math.Min(20_000, 50 << Math.Min(attempt, 9)));
+        _loop.RunAfter(delay, () => work(attempt + 1));
     }
 
     // ================= the store rule (§12.4.3) =================
