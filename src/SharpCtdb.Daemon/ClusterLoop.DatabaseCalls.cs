@@ -350,8 +350,7 @@ internal sealed partial class ClusterLoop
             db.FrozenQueue.Add(() => OnPeerReqCall(call));
             return;
         }
-        var keyId = ClusterDatabase.KeyId(call.Key);
-        if (db.DmasterInFlight.TryGetValue(keyId, out var queue))
+        if (db.DmasterInFlight.Count > 0 && db.DmasterInFlight.TryGetValue(ClusterDatabase.KeyId(call.Key), out var queue))
         {
             queue.Add(() => OnPeerReqCall(call));
             return;
@@ -413,13 +412,17 @@ internal sealed partial class ClusterLoop
         }
     }
 
-    /// <summary>Lmaster step 7: record it as owned by <paramref name="newDmaster"/> and send it there (REPLY_DMASTER).</summary>
+    /// <summary>
+    /// Lmaster step 7: send the record to <paramref name="newDmaster"/> (REPLY_DMASTER) and record it as owned there.
+    /// The packet goes first (4.17 stores first) so the store is off the migration's critical path; nothing can see the
+    /// difference: the caller holds the chain lock and the loop handles nothing else before the store.
+    /// </summary>
     private void HandOverAsLmaster(ClusterDatabase db, byte[] key, ulong rsn, uint newDmaster, ReadOnlySpan<byte> data, uint flags, uint reqid)
     {
-        StoreRecord(db, key, new LtdbHeader(rsn, newDmaster, flags), data);
         var rp = new ReplyDmaster(PacketHeader.Create(Operation.ReplyDmaster, newDmaster, OwnPnn, reqid, Generation),
             db.Id, rsn, key, data.ToArray());
         _network?.Send(newDmaster, DmasterPackets.EncodeReplyDmaster(rp, flags));
+        StoreRecord(db, key, new LtdbHeader(rsn, newDmaster, flags), data);
     }
 
     private void OnReqDmaster(ReqDmaster p, uint flags, int attempt = 0)
