@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using SharpCtdb.Daemon.Transport;
 
@@ -25,6 +26,8 @@ internal sealed class LoopContext : SynchronizationContext
     private Queue<(SendOrPostCallback Callback, object? State)> _incoming = new();
     private Queue<(SendOrPostCallback Callback, object? State)> _running = new();
     private readonly Action<Exception> _onError;
+    private readonly PriorityQueue<Action, long> _timers = new(); // loop thread only; priority = due (monotonic ns)
+    private long _timerArmedFor = long.MaxValue;
     private Thread? _thread;
     private bool _waiting;
     private bool _stopped;
@@ -88,6 +91,43 @@ internal sealed class LoopContext : SynchronizationContext
                 if (!loop._closed)
                     loop._epoll.Remove(fd);
             }
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the loop after <paramref name="delay"/>, with microsecond resolution (a timerfd
+    /// in the loop's epoll set: no timer thread, no thread-pool hop). Loop thread only; not cancellable, for short
+    /// retries (a busy chain lock). Dropped when the loop ends.
+    /// </summary>
+    public void RunAfter(TimeSpan delay, Action action)
+    {
+        var due = MonotonicNs() + Math.Max(0, delay.Ticks) * (1_000_000_000 / TimeSpan.TicksPerSecond);
+        _timers.Enqueue(action, due);
+        if (due < _timerArmedFor)
+        {
+            _timerArmedFor = due;
+            _epoll.ArmTimer(due);
+        }
+    }
+
+    // Stopwatch's clock is CLOCK_MONOTONIC on Linux, the timerfd's clock.
+    private static long MonotonicNs() => (long)(Stopwatch.GetTimestamp() * (1_000_000_000.0 / Stopwatch.Frequency));
+
+    /// <summary>The timerfd fired: run what is due, then arm it for the next one.</summary>
+    private void RunDueTimers()
+    {
+        var now = MonotonicNs();
+        _timerArmedFor = long.MaxValue; // callbacks that add timers arm afresh
+        while (_timers.TryPeek(out var action, out var due) && due <= now && !_abandoned)
+        {
+            _timers.Dequeue();
+            Invoke(static s => ((Action)s!)(), action);
+        }
+        var next = _timers.TryPeek(out _, out var d) ? d : long.MaxValue;
+        if (next != _timerArmedFor)
+        {
+            _timerArmedFor = next;
+            _epoll.ArmTimer(next);
         }
     }
 
@@ -164,6 +204,11 @@ internal sealed class LoopContext : SynchronizationContext
                 }
                 foreach (var token in _ready)
                 {
+                    if (token == Epoll.TimerToken)
+                    {
+                        RunDueTimers();
+                        continue;
+                    }
                     Action? handler;
                     lock (_gate)
                         _watches.TryGetValue(token, out handler);

@@ -16,8 +16,11 @@ internal sealed partial class Epoll : IDisposable
     private const int EpollCloexec = 0x80000;
     private const int Eintr = 4;
 
-    /// <summary>The <see cref="Ready"/> token of the wake-up eventfd.</summary>
+    /// <summary>The <see cref="Wait"/> token of the wake-up eventfd.</summary>
     public const ulong WakeToken = 0;
+
+    /// <summary>The <see cref="Wait"/> token of the timer (<see cref="ArmTimer"/>).</summary>
+    public const ulong TimerToken = ulong.MaxValue;
 
     // struct epoll_event is packed (12 bytes) on x86-64 only; elsewhere its u64 is naturally aligned (16 bytes).
     private static readonly int EventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
@@ -45,8 +48,18 @@ internal sealed partial class Epoll : IDisposable
     [LibraryImport("libc")]
     private static partial int close(int fd);
 
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int timerfd_create(int clockid, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int timerfd_settime(int fd, int flags, long* newValue, long* oldValue);
+
+    private const int ClockMonotonic = 1;
+    private const int TfdTimerAbstime = 1;
+
     private readonly int _epfd;
     private readonly int _wakeFd;
+    private readonly int _timerFd;
     private readonly byte[] _events = new byte[MaxEvents * 16];
     private int _disposed;
 
@@ -62,6 +75,33 @@ internal sealed partial class Epoll : IDisposable
             close(_epfd);
             throw new IOException($"eventfd failed: errno {errno}");
         }
+        _timerFd = timerfd_create(ClockMonotonic, EfdCloexec | EfdNonblock); // TFD_ flags have the EFD_ values
+        if (_timerFd < 0 || !Add(_timerFd, TimerToken))
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            close(_wakeFd);
+            close(_epfd);
+            throw new IOException($"timerfd failed: errno {errno}");
+        }
+    }
+
+    /// <summary>
+    /// Makes <see cref="TimerToken"/> ready at <paramref name="monotonicNs"/> (CLOCK_MONOTONIC, nanoseconds; a time
+    /// already past fires at once), replacing an earlier setting; <see cref="long.MaxValue"/> disarms it.
+    /// Microsecond resolution, unlike epoll_wait's millisecond timeout. Waiter's thread.
+    /// </summary>
+    public unsafe void ArmTimer(long monotonicNs)
+    {
+        var spec = stackalloc long[4]; // struct itimerspec: interval {0, 0}, value {sec, nsec}; value 0 disarms
+        spec[0] = spec[1] = 0;
+        var ns = monotonicNs == long.MaxValue ? 0 : Math.Max(1, monotonicNs);
+        spec[2] = ns / 1_000_000_000;
+        spec[3] = ns % 1_000_000_000;
+        _ = timerfd_settime(_timerFd, TfdTimerAbstime, spec, null);
+        if (monotonicNs != long.MaxValue)
+            return;
+        ulong expirations; // disarmed: drop an expiry that is already pending, so no stale ready event follows
+        _ = read(_timerFd, &expirations, sizeof(ulong));
     }
 
     /// <summary>Watches <paramref name="fd"/> for input; <paramref name="token"/> (not 0) comes back from <see cref="Wait"/>. Any thread.</summary>
@@ -104,10 +144,10 @@ internal sealed partial class Epoll : IDisposable
         for (var i = 0; i < n; i++)
         {
             var token = BitConverter.ToUInt64(_events, i * EventSize + DataOffset);
-            if (token == WakeToken)
+            if (token is WakeToken or TimerToken)
             {
                 ulong count;
-                _ = read(_wakeFd, &count, sizeof(ulong));
+                _ = read(token == WakeToken ? _wakeFd : _timerFd, &count, sizeof(ulong));
             }
             ready.Add(token);
         }
@@ -117,6 +157,7 @@ internal sealed partial class Epoll : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        close(_timerFd);
         close(_wakeFd);
         close(_epfd);
     }
