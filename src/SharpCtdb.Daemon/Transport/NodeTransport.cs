@@ -10,7 +10,7 @@ namespace SharpCtdb.Daemon.Transport;
 /// <summary>
 /// CTDB's node-to-node TCP transport: one outgoing connection to every other node (we only write to it) and one
 /// incoming connection from every other node (we only read from it). A peer is connected while both exist;
-/// EOF, a reset, a bad packet, a stuck send queue or KeepaliveLimit silent keepalive ticks make it dead: both
+/// EOF, a reset, a bad packet, a stuck send queue or KeepaliveInterval × KeepaliveLimit of silence make it dead: both
 /// sockets are closed and reconnection starts at once. Events are delivered one at a time, in order, from a
 /// single dispatcher task (or through <see cref="NodeTransportOptions.EventSink"/>), never while a lock is held.
 /// Sends are written straight to the socket when nothing is queued before them (<see cref="SocketSender"/>).
@@ -579,7 +579,7 @@ public sealed class NodeTransport : IAsyncDisposable
             if (peer.In != conn)
                 return false;
             if (!IsForwardedCall(op, packet))
-                peer.RxCount++;
+                peer.LastRx = _time.GetTimestamp();
             var pnn = peer.Pnn;
             if (keepalive != null)
                 Raise(() => KeepaliveReceived?.Invoke(pnn, keepalive));
@@ -601,8 +601,7 @@ public sealed class NodeTransport : IAsyncDisposable
             return;
         peer.Connected = true;
         peer.Out.EverConnected = true;
-        peer.DeadCount = 0;
-        peer.RxCount = 0;
+        peer.LastRx = _time.GetTimestamp();
         // Same wording as ctdbd so that admins' log greps keep working.
         _log.Notice($"{Endpoint(_options.OwnAddress)}: connected to {Endpoint(peer.Address)} - {CountConnectedLocked()} connected");
         var pnn = peer.Pnn;
@@ -630,8 +629,6 @@ public sealed class NodeTransport : IAsyncDisposable
         peer.Out = null;
         peer.In = null;
         peer.Connected = false;
-        peer.DeadCount = 0;
-        peer.RxCount = 0;
         if (wasConnected)
         {
             _log.Notice($"Tearing down connection to dead node :{peer.Pnn} ({reason})");
@@ -651,32 +648,39 @@ public sealed class NodeTransport : IAsyncDisposable
 
     // ---------------------------------------------------------------- keepalives
 
+    /// <summary>How often silence is measured. Detection is KeepaliveInterval × KeepaliveLimit after the last packet,
+    /// give or take one period (4.17 counts whole silent intervals, so it detects up to one interval later).</summary>
+    internal static readonly TimeSpan LivenessCheckPeriod = TimeSpan.FromMilliseconds(100);
+
     private async Task KeepaliveLoopAsync(CancellationToken ct)
     {
+        var lastCheck = _time.GetTimestamp();
+        var nextKeepalive = lastCheck;
         while (!ct.IsCancellationRequested)
         {
-            // Re-read at every tick so that setvar applies; a zero interval would spin.
-            uint interval;
             try
             {
-                interval = Math.Max(1u, _options.KeepaliveIntervalSeconds());
-            }
-            catch (Exception e)
-            {
-                _log.Error($"Cannot read KeepaliveInterval, using 5 s: {e.Message}");
-                interval = 5;
-            }
-            try
-            {
-                await Task.Delay(TimeSpan.FromSeconds(interval), _time, ct).ConfigureAwait(false);
+                await Task.Delay(LivenessCheckPeriod, _time, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 break;
             }
+            var now = _time.GetTimestamp();
+            // Time this process did not run (SIGSTOP, starved) is not the peers' silence: their packets wait unread.
+            var stalled = _time.GetElapsedTime(lastCheck, now) - LivenessCheckPeriod;
+            if (stalled > TimeSpan.FromSeconds(1))
+                CreditStall(stalled);
+            lastCheck = now;
             try
             {
-                KeepaliveTick();
+                CheckLiveness(now);
+                if (now >= nextKeepalive)
+                {
+                    SendKeepalives();
+                    // Re-read at every keepalive so that setvar applies; a zero interval would spin.
+                    nextKeepalive = now + (long)(KeepaliveInterval().TotalSeconds * _time.TimestampFrequency);
+                }
             }
             catch (Exception e)
             {
@@ -685,12 +689,26 @@ public sealed class NodeTransport : IAsyncDisposable
         }
     }
 
-    /// <summary>One KeepaliveInterval tick: count silent intervals per connected peer, kill peers over the limit,
-    /// send a keepalive to the others.</summary>
-    internal void KeepaliveTick()
+    private TimeSpan KeepaliveInterval()
     {
-        var limit = _options.KeepaliveLimit();
-        List<Peer> alive = [];
+        try
+        {
+            return TimeSpan.FromSeconds(Math.Max(1u, _options.KeepaliveIntervalSeconds()));
+        }
+        catch (Exception e)
+        {
+            _log.Error($"Cannot read KeepaliveInterval, using 5 s: {e.Message}");
+            return TimeSpan.FromSeconds(5);
+        }
+    }
+
+    /// <summary>Declares dead every connected peer silent for KeepaliveInterval × KeepaliveLimit at
+    /// <paramref name="now"/> (a <see cref="TimeProvider"/> timestamp). Forwarded calls are not traffic.</summary>
+    internal void CheckLiveness(long now)
+    {
+        var interval = KeepaliveInterval();
+        var limit = Math.Max(1u, _options.KeepaliveLimit());
+        var allowed = interval * limit;
         lock (_lock)
         {
             if (_disposed)
@@ -698,30 +716,55 @@ public sealed class NodeTransport : IAsyncDisposable
             foreach (var peer in _peers.Values)
             {
                 if (!peer.Connected)
-                {
-                    peer.RxCount = 0;
                     continue;
-                }
-                peer.DeadCount = peer.RxCount == 0 ? peer.DeadCount + 1 : 0;
-                peer.RxCount = 0;
-                if (peer.DeadCount >= limit)
-                {
-                    _log.Error($"Node {peer.Address} (pnn {peer.Pnn}): no traffic for {peer.DeadCount} keepalive intervals");
-                    TearDownLocked(peer, "keepalive limit reached");
+                var silent = _time.GetElapsedTime(peer.LastRx, now);
+                if (silent < allowed)
                     continue;
-                }
-                alive.Add(peer);
+                _log.Error($"Node {peer.Address} (pnn {peer.Pnn}): no traffic for {silent.TotalSeconds:0.0} s"
+                    + $" (KeepaliveInterval {interval.TotalSeconds:0} s × KeepaliveLimit {limit})");
+                TearDownLocked(peer, "keepalive limit reached");
             }
         }
+    }
+
+    /// <summary>Moves every peer's last-traffic time forward by <paramref name="stall"/>.</summary>
+    internal void CreditStall(TimeSpan stall)
+    {
+        var ticks = (long)(stall.TotalSeconds * _time.TimestampFrequency);
+        lock (_lock)
+        {
+            foreach (var peer in _peers.Values)
+                peer.LastRx += ticks;
+        }
+        _log.Warning($"This node did not run for {stall.TotalSeconds:0.0} s: peers' silence in that time is not held against them");
+    }
+
+    /// <summary>Test hook: the timestamp of the last packet that counted as traffic from <paramref name="pnn"/>.</summary>
+    internal long LastTrafficFrom(uint pnn)
+    {
+        lock (_lock)
+            return _peers[pnn].LastRx;
+    }
+
+    /// <summary>Sends a keepalive to every connected peer (every KeepaliveInterval, as 4.17).</summary>
+    internal void SendKeepalives()
+    {
         if (_keepalivesPaused)
             return;
+        List<uint> alive;
+        lock (_lock)
+        {
+            if (_disposed)
+                return;
+            alive = [.. _peers.Values.Where(p => p.Connected).Select(p => p.Pnn)];
+        }
         var generation = _options.Generation();
         var uptime = _options.UptimeSeconds();
         var sent = 0;
-        foreach (var peer in alive)
+        foreach (var pnn in alive)
         {
-            var header = PacketHeader.Create(Operation.ReqKeepalive, peer.Pnn, _options.OwnPnn, 0, generation);
-            if (Send(peer.Pnn, new ReqKeepalive(header, _options.KeepaliveVersion, uptime, false).Encode()))
+            var header = PacketHeader.Create(Operation.ReqKeepalive, pnn, _options.OwnPnn, 0, generation);
+            if (Send(pnn, new ReqKeepalive(header, _options.KeepaliveVersion, uptime, false).Encode()))
                 sent++;
         }
         if (sent > 0)

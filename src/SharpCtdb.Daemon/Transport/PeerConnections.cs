@@ -3,8 +3,7 @@ using System.Net.Sockets;
 
 namespace SharpCtdb.Daemon.Transport;
 
-/// <summary>Transport state of one other node. Mutable fields are guarded by the transport's lock,
-/// except <see cref="RxCount"/> which is only touched under that lock too (kept simple on purpose).</summary>
+/// <summary>Transport state of one other node. Mutable fields are guarded by the transport's lock.</summary>
 internal sealed class Peer(uint pnn, IPAddress address, CancellationToken transportStopping)
 {
     public uint Pnn { get; } = pnn;
@@ -17,11 +16,8 @@ internal sealed class Peer(uint pnn, IPAddress address, CancellationToken transp
     public IncomingConnection? In { get; set; }
     public bool Connected { get; set; }
 
-    /// <summary>Packets received since the last keepalive tick.</summary>
-    public uint RxCount { get; set; }
-
-    /// <summary>Consecutive keepalive ticks without traffic.</summary>
-    public uint DeadCount { get; set; }
+    /// <summary>TimeProvider timestamp of the last packet that proves the peer alive (or of the connect).</summary>
+    public long LastRx { get; set; }
 
     public Task ConnectLoop { get; set; } = Task.CompletedTask;
     public bool Removed { get; set; }

@@ -463,11 +463,13 @@ public sealed class NodeTransportTests
         Assert.Empty(c.Events[0].Connected);
     }
 
+    private static long After(long timestamp, TimeSpan span) => timestamp + (long)(span.TotalSeconds * TimeProvider.System.TimestampFrequency);
+
     [Fact]
-    public async Task KeepaliveTicks_CountSilentIntervals_IgnoreForwardedCalls_AndReadTheLimitEachTick()
+    public async Task Silence_CountsFromTheLastPacket_ForwardedCallsAreNotTraffic_AndTheLimitIsReadAtEachCheck()
     {
         await using var c = new TransportCluster("127.0.92.60", "127.0.92.61");
-        c.KeepaliveInterval = 3600; // the timer never fires: the test drives the ticks
+        c.KeepaliveInterval = 3600; // the background check never fires: the test passes explicit times
         c.KeepaliveLimit = 3;
         await using var raw = new RawPeer("127.0.92.61");
         await c.StartAsync(0);
@@ -475,33 +477,36 @@ public sealed class NodeTransportTests
         await Wait.UntilAsync(() => c[0].IsConnected(1), "connected");
         int KeepalivesAtPeer() => raw.Received.Count(p => (Operation)BinaryPrimitives.ReadUInt32LittleEndian(p.AsSpan(16)) == Operation.ReqKeepalive);
         var ct = TestContext.Current.CancellationToken;
-
-        c[0].KeepaliveTick(); // silent: dead_count 1, keepalive sent
-        await Wait.UntilAsync(() => KeepalivesAtPeer() == 1, "first keepalive");
+        var connectedAt = c[0].LastTrafficFrom(1);
 
         await toUs.SendAsync(Packets.Message(0, 1, 1, []), System.Net.Sockets.SocketFlags.None, ct);
         await Wait.UntilAsync(() => c.Events[0].Packets.Count == 1, "message received");
-        c[0].KeepaliveTick(); // traffic: dead_count 0
-        c[0].KeepaliveTick(); // silent: 1
+        var messageAt = c[0].LastTrafficFrom(1);
+        Assert.True(messageAt > connectedAt);
 
         // A call forwarded by another node (hop count 1) is not proof of life.
         var forwarded = new ReqCall(PacketHeader.Create(Operation.ReqCall, 0, 1, 5), 0, 0x1234, CallId.FetchFunc, 1, [1], []).Encode();
         await toUs.SendAsync(forwarded, System.Net.Sockets.SocketFlags.None, ct);
         await Wait.UntilAsync(() => c.Events[0].Packets.Count == 2, "forwarded call received");
-        c[0].KeepaliveTick(); // still silent: 2 (< 3)
-        Assert.True(c[0].IsConnected(1));
-        await Wait.UntilAsync(() => KeepalivesAtPeer() == 4, "a keepalive per tick");
+        Assert.Equal(messageAt, c[0].LastTrafficFrom(1));
 
-        // setvar KeepaliveLimit 2 applies at the next tick: dead_count 3 >= 2.
+        var keepalives = KeepalivesAtPeer();
+        c[0].SendKeepalives();
+        await Wait.UntilAsync(() => KeepalivesAtPeer() == keepalives + 1, "a keepalive");
+
+        // Dead exactly KeepaliveInterval × KeepaliveLimit after the last packet, not a whole interval later.
+        c[0].CheckLiveness(After(messageAt, TimeSpan.FromSeconds(3 * 3600)) - 1);
+        Assert.True(c[0].IsConnected(1));
+        // setvar KeepaliveLimit 2 applies at the next check.
         c.KeepaliveLimit = 2;
-        c[0].KeepaliveTick();
+        c[0].CheckLiveness(After(messageAt, TimeSpan.FromSeconds(2 * 3600)));
         Assert.False(c[0].IsConnected(1));
         await Wait.UntilAsync(() => c.Events[0].DisconnectedCount(1) == 1, "declared dead");
         Assert.Equal("keepalive limit reached", c.Events[0].Disconnected.Single().Reason);
     }
 
     [Fact]
-    public async Task KeepaliveTick_DeclaresDeadAtExactlyTheLimit()
+    public async Task TimeThisNodeDidNotRun_IsNotHeldAgainstItsPeers()
     {
         await using var c = new TransportCluster("127.0.92.62", "127.0.92.63");
         c.KeepaliveInterval = 3600;
@@ -510,10 +515,14 @@ public sealed class NodeTransportTests
         await c.StartAsync(0);
         using var toUs = await raw.ConnectAsync(c.Nodes[0].Address);
         await Wait.UntilAsync(() => c[0].IsConnected(1), "connected");
-        c[0].KeepaliveTick();
-        c[0].KeepaliveTick();
+        var last = c[0].LastTrafficFrom(1);
+        var limit = TimeSpan.FromSeconds(3 * 3600);
+
+        // As after a SIGSTOP of 10 s: the peer's deadline moves by those 10 s.
+        c[0].CreditStall(TimeSpan.FromSeconds(10));
+        c[0].CheckLiveness(After(last, limit + TimeSpan.FromSeconds(9)));
         Assert.True(c[0].IsConnected(1));
-        c[0].KeepaliveTick();
+        c[0].CheckLiveness(After(last, limit + TimeSpan.FromSeconds(10)));
         Assert.False(c[0].IsConnected(1));
     }
 
