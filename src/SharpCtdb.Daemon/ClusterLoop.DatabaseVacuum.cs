@@ -26,6 +26,17 @@ internal sealed partial class ClusterLoop
         }
     }
 
+    /// <summary>A shorter VacuumInterval takes effect now, not only after the run scheduled under the old one.</summary>
+    private void VacuumIntervalChanged()
+    {
+        var next = _time.GetUtcNow() + TimeSpan.FromSeconds(Math.Max(1u, Tunables.VacuumInterval));
+        foreach (var db in Databases.All)
+        {
+            if (db.NextVacuum > next)
+                db.NextVacuum = next;
+        }
+    }
+
     /// <summary>Deletes what can be deleted locally; returns the number of records removed.</summary>
     private int VacuumDeleteQueue(ClusterDatabase db)
     {

@@ -13,12 +13,18 @@ internal sealed partial class ClusterLoop
 {
     private bool TunableGet(string name, out uint value) => Tunables.TryGet(name, out value);
 
-    private TunableSetOutcome TunableSetValue(string name, uint value) => Tunables.Set(name, value) switch
+    private TunableSetOutcome TunableSetValue(string name, uint value)
     {
-        0 => TunableSetOutcome.Ok,
-        1 => TunableSetOutcome.Obsolete,
-        _ => TunableSetOutcome.Unknown,
-    };
+        var outcome = Tunables.Set(name, value) switch
+        {
+            0 => TunableSetOutcome.Ok,
+            1 => TunableSetOutcome.Obsolete,
+            _ => TunableSetOutcome.Unknown,
+        };
+        if (outcome == TunableSetOutcome.Ok && string.Equals(name, "VacuumInterval", StringComparison.OrdinalIgnoreCase))
+            VacuumIntervalChanged();
+        return outcome;
+    }
 
     private IReadOnlyList<string> TunableNames() => Tunables.ListNames();
 
