@@ -272,9 +272,7 @@ public sealed class NodeTransportTests
         var octet = kind switch { "unaligned" => 75, "version" => 77, _ => 79 };
         await using var c = new TransportCluster($"127.0.91.{octet}", $"127.0.91.{octet + 1}");
         await using var raw = new RawPeer($"127.0.91.{octet + 1}");
-        await c.StartAsync(0);
-        using var toUs = await raw.ConnectAsync(c.Nodes[0].Address);
-        await Wait.UntilAsync(() => c[0].IsConnected(1), "connected");
+        using var toUs = await StartNode0WithRawPeerAsync(c, raw);
 
         var p = Packets.Message(0, 1, 1, new byte[20]); // 64 bytes, valid
         switch (kind)
@@ -303,9 +301,7 @@ public sealed class NodeTransportTests
     {
         await using var c = new TransportCluster("127.0.92.30", "127.0.92.31");
         await using var raw = new RawPeer("127.0.92.31");
-        await c.StartAsync(0);
-        using var toUs = await raw.ConnectAsync(c.Nodes[0].Address);
-        await Wait.UntilAsync(() => c[0].IsConnected(1), "connected");
+        using var toUs = await StartNode0WithRawPeerAsync(c, raw);
         Assert.True(raw.Accepted.TryPeek(out var ourOutgoing));
         await ourOutgoing.SendAsync(new byte[] { 1 }, System.Net.Sockets.SocketFlags.None, TestContext.Current.CancellationToken);
         await Wait.UntilAsync(() => c.Events[0].DisconnectedCount(1) == 1, "peer declared dead", Prompt);
@@ -319,9 +315,7 @@ public sealed class NodeTransportTests
         c.KeepaliveInterval = 1;
         c.KeepaliveLimit = 3;
         await using var raw = new RawPeer("127.0.91.91");
-        await c.StartAsync(0);
-        using var toUs = await raw.ConnectAsync(c.Nodes[0].Address);
-        await Wait.UntilAsync(() => c[0].IsConnected(1), "connected");
+        using var toUs = await StartNode0WithRawPeerAsync(c, raw);
 
         // An old peer's keepalive is a bare 32-byte header; sending one every 300 ms keeps the peer alive.
         var bare = new ReqKeepalive(PacketHeader.Create(Operation.ReqKeepalive, 0, 1, 0), 0, 0, Bare: true).Encode();
@@ -434,9 +428,7 @@ public sealed class NodeTransportTests
     {
         await using var c = new TransportCluster("127.0.92.40", "127.0.92.41");
         await using var raw = new RawPeer("127.0.92.41");
-        await c.StartAsync(0);
-        using var toUs = await raw.ConnectAsync(c.Nodes[0].Address);
-        await Wait.UntilAsync(() => c[0].IsConnected(1), "connected");
+        using var toUs = await StartNode0WithRawPeerAsync(c, raw);
         var sw = Stopwatch.StartNew();
         await c.StopAsync(0);
         Assert.True(await Packets.SeesEofAsync(toUs, Prompt));
@@ -463,6 +455,15 @@ public sealed class NodeTransportTests
         Assert.Empty(c.Events[0].Connected);
     }
 
+    /// <summary>Starts only node 0 and connects <paramref name="raw"/> to it as node 1's outgoing connection.</summary>
+    private static async Task<System.Net.Sockets.Socket> StartNode0WithRawPeerAsync(TransportCluster c, RawPeer raw)
+    {
+        await c.StartAsync(0);
+        var toUs = await raw.ConnectAsync(c.Nodes[0].Address);
+        await Wait.UntilAsync(() => c[0].IsConnected(1), "connected");
+        return toUs;
+    }
+
     private static long After(long timestamp, TimeSpan span) => timestamp + (long)(span.TotalSeconds * TimeProvider.System.TimestampFrequency);
 
     [Fact]
@@ -472,9 +473,7 @@ public sealed class NodeTransportTests
         c.KeepaliveInterval = 3600; // the background check never fires: the test passes explicit times
         c.KeepaliveLimit = 3;
         await using var raw = new RawPeer("127.0.92.61");
-        await c.StartAsync(0);
-        using var toUs = await raw.ConnectAsync(c.Nodes[0].Address);
-        await Wait.UntilAsync(() => c[0].IsConnected(1), "connected");
+        using var toUs = await StartNode0WithRawPeerAsync(c, raw);
         int KeepalivesAtPeer() => raw.Received.Count(p => (Operation)BinaryPrimitives.ReadUInt32LittleEndian(p.AsSpan(16)) == Operation.ReqKeepalive);
         var ct = TestContext.Current.CancellationToken;
         var connectedAt = c[0].LastTrafficFrom(1);
@@ -512,9 +511,7 @@ public sealed class NodeTransportTests
         c.KeepaliveInterval = 3600;
         c.KeepaliveLimit = 3;
         await using var raw = new RawPeer("127.0.92.63");
-        await c.StartAsync(0);
-        using var toUs = await raw.ConnectAsync(c.Nodes[0].Address);
-        await Wait.UntilAsync(() => c[0].IsConnected(1), "connected");
+        using var toUs = await StartNode0WithRawPeerAsync(c, raw);
         var last = c[0].LastTrafficFrom(1);
         var limit = TimeSpan.FromSeconds(3 * 3600);
 
